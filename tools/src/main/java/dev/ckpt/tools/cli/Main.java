@@ -1,0 +1,32 @@
+package dev.ckpt.tools.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ckpt} command: a router over one subcommand per operation. Subcommands bind options,
+ * call one library entry point and render its result; {@link ExitCodes} maps failures to codes.
+ */
+@Command(name = "ckpt", mixinStandardHelpOptions = true, version = "ckpt 0.1.0",
+        description = "Download, convert, merge, quantize and verify LLaVA-family checkpoints.",
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0 ok, 1 internal error, 2 usage, 3 bad input, 4 hub/network, 5 verification failed"},
+        subcommands = {
+            CommandLine.HelpCommand.class,
+        })
+public final class Main {
+    private Main() {
+    }
+
+    /** Builds the configured command line (also used by tests, which capture its output). */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(ExitCodes::handle);
+        cl.setExitCodeExceptionMapper(ExitCodes::of);
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}
