@@ -1,6 +1,5 @@
 package dev.ckpt.formats.torch;
 
-import dev.ckpt.formats.DType;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.FormatException.Kind;
 import dev.ckpt.formats.Shape;
@@ -217,9 +216,9 @@ public final class TorchBinFile implements TensorFile {
         return t;
     }
 
-    /** Element type of each storage record, for tests and reports. */
-    DType storageDType(String name) {
-        return ref(name).storage().dtype();
+    /** Shape of the named tensor. */
+    public Shape shape(String name) {
+        return Shape.of(ref(name).size());
     }
 
     @Override
