@@ -172,7 +172,7 @@ final class RestrictedUnpickler {
 
     private AllowedGlobal global(String module, String name) throws FormatException {
         return AllowedGlobal.lookup(module, name)
-                .orElseThrow(() -> new UnsafePickleException(file, printable(module + "." + name)));
+                .orElseThrow(() -> new UnsafePickleException(file, PyValues.printable(module + "." + name)));
     }
 
     private void setItem(Object target, Object key, Object value) throws FormatException {
@@ -378,12 +378,6 @@ final class RestrictedUnpickler {
                 + " limit of " + max + " at byte " + opStart + "; no tensor state dict needs that (hostile or not a state dict)");
     }
 
-    /** Names from a hostile file may hold control characters: keep messages one printable line. */
-    private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        s.codePoints().limit(200).forEach(c -> b.appendCodePoint(c < 0x20 || c == 0x7f ? '?' : c));
-        return b.toString();
-    }
 
     /** Supplies the "corrupt pickle at the current opcode" error to the call semantics. */
     @FunctionalInterface

@@ -54,18 +54,18 @@ final class StateDictCalls {
         StorageRef known = storages.get(key);
         if (known != null) {
             if (known.dtype() != type.dtype() || known.elementCount() != numel) {
-                throw corrupt.at("storage '" + key + "' is declared twice with different types or sizes");
+                throw corrupt.at("storage '" + PyValues.printable(key) + "' is declared twice with different types or sizes");
             }
             return known;
         }
         long needed = byteSize(type.dtype(), numel);
         long available = records.byteSize(key);
         if (available < 0) {
-            throw new FormatException(file, Kind.TRUNCATED, "storage record data/" + key
+            throw new FormatException(file, Kind.TRUNCATED, "storage record data/" + PyValues.printable(key)
                     + " referenced by the pickle is missing from the archive");
         }
         if (available < needed) {
-            throw new FormatException(file, Kind.TRUNCATED, "storage record data/" + key + " has " + available
+            throw new FormatException(file, Kind.TRUNCATED, "storage record data/" + PyValues.printable(key) + " has " + available
                     + " bytes but the pickle declares " + numel + " " + type.dtype() + " elements (" + needed + " bytes)");
         }
         StorageRef ref = new StorageRef(key, type.dtype(), numel);

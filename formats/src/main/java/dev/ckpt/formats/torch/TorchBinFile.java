@@ -133,7 +133,7 @@ public final class TorchBinFile implements TensorFile {
         String first = zip.entries().keySet().iterator().next();
         int slash = first.indexOf('/');
         if (slash <= 0) {
-            throw new FormatException(path, Kind.INVALID_HEADER, "zip entry '" + first
+            throw new FormatException(path, Kind.INVALID_HEADER, "zip entry '" + PyValues.printable(first)
                     + "' is not in a top folder; torch.save puts every record under <name>/");
         }
         return first.substring(0, slash + 1);
@@ -146,7 +146,7 @@ public final class TorchBinFile implements TensorFile {
         }
         String order = new String(zip.storedBytes(entry.get()).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII);
         if (!order.equals("little")) {
-            throw new FormatException(path, Kind.UNSUPPORTED, "byteorder record says '" + order.strip()
+            throw new FormatException(path, Kind.UNSUPPORTED, "byteorder record says '" + PyValues.printable(order.strip())
                     + "'; only little-endian checkpoints are read (re-save on a little-endian machine)");
         }
     }

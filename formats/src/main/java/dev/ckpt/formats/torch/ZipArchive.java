@@ -142,6 +142,9 @@ final class ZipArchive {
             throw corrupt(file, "central directory entry at byte " + pos + " runs past the directory's end");
         }
         String name = utf8(file, archive.asSlice(pos + CENTRAL_SIZE, nameLength));
+        if (name.codePoints().anyMatch(Character::isISOControl)) {
+            throw corrupt(file, "entry name at byte " + pos + " contains control characters");
+        }
         // zip64 extended information: only the fields whose 32-bit value is saturated are present, in this order.
         long extra = pos + CENTRAL_SIZE + nameLength;
         long extraEnd = extra + extraLength;
