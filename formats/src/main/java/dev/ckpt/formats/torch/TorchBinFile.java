@@ -173,6 +173,7 @@ public final class TorchBinFile implements TensorFile {
     }
 
     /** What reading decided: unwrapped keys, skipped non-tensor entries. One sentence each. */
+    @Override
     public List<String> notes() {
         return notes;
     }
@@ -181,6 +182,7 @@ public final class TorchBinFile implements TensorFile {
      * Groups of tensor names (in file order) that share one storage record: tied weights and views.
      * Each group has at least two names; a safetensors writer must write each name's bytes on its own.
      */
+    @Override
     public List<List<String>> sharedStorages() {
         Map<String, List<String>> byKey = new LinkedHashMap<>();
         refs.forEach((name, t) -> byKey.computeIfAbsent(t.storage().key(), k -> new ArrayList<>()).add(name));
