@@ -1,6 +1,6 @@
 package dev.ckpt.tools.ops.plan;
 
-import dev.ckpt.formats.CheckpointWriter.SideFile;
+import dev.ckpt.formats.SideFile;
 import dev.ckpt.formats.PlannedTensor;
 import java.util.List;
 
