@@ -36,6 +36,9 @@ public final class Fixtures {
             if (info.elementCount() != values.length) {
                 throw new IllegalArgumentException(name + ": " + values.length + " values for " + info.shape());
             }
+            if (!dtype.isComputeFloat()) { // integer / quantized stand-ins: zero bytes
+                return new PlannedTensor(info, target -> target.fill((byte) 0));
+            }
             return new PlannedTensor(info, target -> FloatCodec.encode(values, 0, values.length, dtype, target, 0));
         }
     }
@@ -64,6 +67,37 @@ public final class Fixtures {
         CheckpointWriter.write(dir, tensors.stream().map(T::planned).toList(), sides,
                 new WriteOptions(WriteOptions.DEFAULT_MAX_SHARD_BYTES, false, 1), ProgressListener.NONE);
         return dir;
+    }
+
+    /**
+     * Writes a PEFT adapter folder: adapter_config.json and adapter_model.safetensors, plus LLaVA's
+     * non_lora_trainables.safetensors and config.json when given (null to omit).
+     */
+    public static Path adapter(Path dir, String adapterConfig, List<T> tensors, List<T> nonLoraTrainables,
+                               ObjectNode modelConfig) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Files.writeString(dir.resolve("adapter_config.json"), adapterConfig);
+        single(dir.resolve("adapter_model.safetensors"), tensors);
+        if (nonLoraTrainables != null) {
+            single(dir.resolve("non_lora_trainables.safetensors"), nonLoraTrainables);
+        }
+        if (modelConfig != null) {
+            java.nio.file.Files.writeString(dir.resolve("config.json"), modelConfig.toPrettyString());
+        }
+        return dir;
+    }
+
+    /** Writes one safetensors file at {@code file}. */
+    public static void single(Path file, List<T> tensors) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".dir");
+        write(tmp, null, tensors);
+        java.nio.file.Files.move(tmp.resolve("model.safetensors"), file);
+        try (var s = java.nio.file.Files.list(tmp)) {
+            for (Path p : s.toList()) {
+                java.nio.file.Files.delete(p);
+            }
+        }
+        java.nio.file.Files.delete(tmp);
     }
 
     /** Decodes one tensor of a checkpoint to f32. */
