@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
             InspectCommand.class,
             ConvertCommand.class,
             DemoCommand.class,
+            ApplyDeltaCommand.class,
+            MakeDeltaCommand.class,
+            MergeLoraCommand.class,
         })
 public final class Main {
     private Main() {
