@@ -77,6 +77,16 @@ class ApplyDeltaTest {
         assertThat(Fixtures.info(tmp.resolve("out"), "w").dtype()).isEqualTo(DType.BF16);
     }
 
+    /** A torch .bin delta on a safetensors base. */
+    @Test
+    void binDeltaOnSafetensorsBase() throws IOException {
+        Path b = base(null, T.of("w", DType.F16, shape(2), 1, 2));
+        Path d = tmp.resolve("delta");
+        Fixtures.bin(d.resolve("pytorch_model.bin"), List.of(T.of("w", DType.F16, shape(2), 0.5f, -1)));
+        apply(b, d, false);
+        assertThat(Fixtures.read(tmp.resolve("out"), "w")).containsExactly(1.5f, 1);
+    }
+
     @Test
     void swappedInputsAreDiagnosed() throws IOException {
         Path b = base(null, T.of("model.embed_tokens.weight", DType.F16, shape(3, 2), 1, 2, 3, 4, 5, 6),

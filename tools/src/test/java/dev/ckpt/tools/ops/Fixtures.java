@@ -100,6 +100,16 @@ public final class Fixtures {
         java.nio.file.Files.delete(tmp);
     }
 
+    /** Writes {@code tensors} as a torch.save zip ({@code .bin}) at {@code file}. */
+    public static void bin(Path file, List<T> tensors) throws IOException {
+        var w = new dev.ckpt.formats.torch.TorchSaveWriter("archive");
+        for (T t : tensors) {
+            w.tensor(t.name(), t.dtype(), t.shape(), t.planned().recipe());
+        }
+        java.nio.file.Files.createDirectories(file.getParent());
+        w.write(file);
+    }
+
     /** Decodes one tensor of a checkpoint to f32. */
     public static float[] read(Path checkpoint, String name) throws IOException {
         try (Checkpoint c = Checkpoint.open(checkpoint)) {

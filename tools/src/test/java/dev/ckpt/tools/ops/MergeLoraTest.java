@@ -218,6 +218,20 @@ class MergeLoraTest {
         assertThat(r.plan().changes()).anyMatch(c -> c.tensor().equals("model.mm_projector.0.weight") && c.action().equals("add"));
     }
 
+    /** The LLaVA model zoo layout: adapter_model.bin + non_lora_trainables.bin (torch.save zips). */
+    @Test
+    void llavaLoraFolderWithBinFiles() throws IOException {
+        Path base = base(T.of(Q + ".weight", DType.F16, shape(2, 2), 1, 0, 0, 1));
+        Path dir = java.nio.file.Files.createDirectories(tmp.resolve("llava-v1.5-7b-lora"));
+        java.nio.file.Files.writeString(dir.resolve("adapter_config.json"), "{\"r\":1,\"lora_alpha\":2}");
+        Fixtures.bin(dir.resolve("adapter_model.bin"), List.of(a(Q, DType.F16, 1, 2, 1, 1), b(Q, DType.F16, 2, 1, 1, 0)));
+        Fixtures.bin(dir.resolve("non_lora_trainables.bin"),
+                List.of(T.of("base_model.model.model.mm_projector.weight", DType.BF16, shape(2, 2), 0.5f, 1, 1.5f, 2)));
+        merge(base, dir.toString());
+        assertThat(out(Q + ".weight")).containsExactly(3, 2, 0, 1);
+        assertThat(out("model.mm_projector.weight")).containsExactly(0.5f, 1, 1.5f, 2);
+    }
+
     @Test
     void llavaLoraWithoutProjectorIsRefused() throws IOException {
         ObjectNode lc = Fixtures.llamaConfig(1, 2, 2, 4096).put("mm_vision_tower", "openai/clip");
