@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             DownloadCommand.class,
             ServeCommand.class,
+            ApplyDeltaCommand.class,
+            MakeDeltaCommand.class,
+            MergeLoraCommand.class,
         })
 public final class Main {
     private Main() {

@@ -1,0 +1,56 @@
+package dev.ckpt.tools.ops.kernel;
+
+import dev.ckpt.formats.DType;
+import dev.ckpt.formats.Shape;
+import dev.ckpt.formats.TensorView;
+import dev.ckpt.formats.numeric.FloatCodec;
+
+/**
+ * {@link Rows} over a tensor's bytes (F32, F16, BF16, or F64), decoded to f32 on demand; nothing
+ * is copied until asked for. A tensor of rank 0 or 1 is seen as a column [n, 1]; rank above 2 as
+ * [dim0, rest].
+ */
+public final class ViewRows implements Rows {
+    private final TensorView view;
+    private final DType dtype;
+    private final long rows;
+    private final int cols;
+    private final int elementBytes;
+
+    public ViewRows(TensorView view) {
+        this.view = view;
+        this.dtype = view.info().dtype();
+        if (!FloatCodec.supports(dtype)) {
+            throw new IllegalArgumentException(view.info().name() + ": cannot compute on " + dtype);
+        }
+        Shape s = view.info().shape();
+        if (s.rank() <= 1) {
+            rows = s.elementCount();
+            cols = 1;
+        } else {
+            rows = s.dim(0);
+            cols = Math.toIntExact(s.rowLength());
+        }
+        elementBytes = dtype.bitSize() / 8;
+    }
+
+    @Override
+    public long rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public void read(long row0, int count, float[] dst) {
+        FloatCodec.decode(view.data(), row0 * cols * elementBytes, dtype, dst, 0, Math.multiplyExact(count, cols));
+    }
+
+    @Override
+    public void readColumns(long row, int col0, int count, float[] dst) {
+        FloatCodec.decode(view.data(), (row * cols + col0) * elementBytes, dtype, dst, 0, count);
+    }
+}
