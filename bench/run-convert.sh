@@ -10,6 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 sizes=("$@"); [ ${#sizes[@]} -eq 0 ] && sizes=(2)
 work="${CKPT_BENCH_DIR:-$root/bench/target/work}"
 threads="${CKPT_BENCH_THREADS:-0}"
+rounds="${CKPT_BENCH_ROUNDS:-3}"
 (cd "$root" && mvn -q -B -DskipTests -pl bench -am package >&2)
 cp_="$root/tools/target/ckpt-tools.jar:$root/tools/target/lib/*:$root/bench/target/classes"
 java_cmd=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC ${CKPT_JAVA_OPTS:-})
@@ -22,7 +23,8 @@ measure() {
     local t0 t1; t0=$(date +%s.%N)
     /usr/bin/time -v -o "$log" "$@" >/dev/null
     t1=$(date +%s.%N)
-    echo "$(echo "$t1 - $t0" | bc -l) $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")"
+    local u sy; u=$(sed -n 's/.*User time (seconds): //p' "$log"); sy=$(sed -n 's/.*System time (seconds): //p' "$log")
+    echo "$(echo "$t1 - $t0" | bc -l) $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log") $(echo "$u + $sy" | bc -l)"
   else
     local t0 t1 pid hwm=0 h; t0=$(date +%s.%N)
     "$@" >/dev/null & pid=$!
@@ -31,12 +33,12 @@ measure() {
       sleep 0.05
     done
     wait "$pid"; t1=$(date +%s.%N)
-    echo "$(echo "$t1 - $t0" | bc -l) $hwm"
+    echo "$(echo "$t1 - $t0" | bc -l) $hwm 0"
   fi
   rm -f "$log"
 }
 
-printf '%-6s %-22s %9s %9s %8s %12s\n' size step seconds MB/s ratio peak_RSS_MiB
+printf '%-6s %-22s %9s %9s %11s %9s %12s\n' size step seconds MB/s ratio cpu_s peak_RSS_MiB
 for gb in "${sizes[@]}"; do
   src="$work/llama-bf16-${gb}g"; bytes=$(echo "$gb * 1000000000 / 1" | bc)
   if [ ! -f "$src/config.json" ]; then
@@ -44,21 +46,25 @@ for gb in "${sizes[@]}"; do
     "${java_cmd[@]}" -cp "$cp_" dev.ckpt.bench.GenerateModel "$src" "$bytes" >&2
   fi
   total=$(du -sb "$src" | cut -f1); sync
-  best_cp=""; best_cps=""; best_cv=""; rss_cv=0
-  for round in 1 2; do
-    rm -rf "$work/cp-out" "$work/cv-out"; sync
-    read -r s _ < <(measure cp -r "$src" "$work/cp-out"); best_cp=$(printf '%s\n' $best_cp $s | sort -g | head -1)
-    rm -rf "$work/cp-out"; sync
-    read -r s _ < <(measure bash -c "cp -r '$src' '$work/cp-out' && sync"); best_cps=$(printf '%s\n' $best_cps $s | sort -g | head -1)
-    rm -rf "$work/cp-out"; sync
-    read -r s r < <(measure "${java_cmd[@]}" -jar "$root/tools/target/ckpt-tools.jar" convert "$src" --out "$work/cv-out" --dtype f16 --threads "$threads" --json)
-    best_cv=$(printf '%s\n' $best_cv $s | sort -g | head -1); [ "$r" -gt "$rss_cv" ] && rss_cv=$r
-    rm -rf "$work/cv-out"; sync
+  declare -A best=() cpu=(); rss_cv=0
+  for round in $(seq 1 "$rounds"); do
+    for step in cp cps cv; do
+      rm -rf "$work/out"; sync
+      case $step in
+        cp)  read -r s r c < <(measure cp -r "$src" "$work/out") ;;
+        cps) read -r s r c < <(measure bash -c "cp -r '$src' '$work/out' && sync") ;;
+        cv)  read -r s r c < <(measure "$root/ckpt" convert "$src" --out "$work/out" --dtype f16 --threads "$threads" --json)
+             [ "$r" -gt "$rss_cv" ] && rss_cv=$r ;;
+      esac
+      if [ -z "${best[$step]:-}" ] || [ "$(echo "$s < ${best[$step]}" | bc -l)" = 1 ]; then best[$step]=$s; cpu[$step]=$c; fi
+    done
   done
+  rm -rf "$work/out"
   mbs() { echo "scale=0; $total / $1 / 1000000" | bc -l; }
-  printf '%-6s %-22s %9.2f %9s %8s %12s\n' "${gb}GB" "cp -r" "$best_cp" "$(mbs "$best_cp")" "" ""
-  printf '%-6s %-22s %9.2f %9s %8s %12s\n' "${gb}GB" "cp -r && sync" "$best_cps" "$(mbs "$best_cps")" "" ""
-  printf '%-6s %-22s %9.2f %9s %8s %12s\n' "${gb}GB" "convert --dtype f16" "$best_cv" "$(mbs "$best_cv")" \
-    "$(echo "scale=2; $best_cp / $best_cv" | bc -l)/$(echo "scale=2; $best_cps / $best_cv" | bc -l)" "$((rss_cv / 1024))"
+  printf '%-6s %-22s %9.2f %9s %11s %9.2f %12s\n' "${gb}GB" "cp -r" "${best[cp]}" "$(mbs "${best[cp]}")" "" "${cpu[cp]}" ""
+  printf '%-6s %-22s %9.2f %9s %11s %9.2f %12s\n' "${gb}GB" "cp -r && sync" "${best[cps]}" "$(mbs "${best[cps]}")" "" "${cpu[cps]}" ""
+  printf '%-6s %-22s %9.2f %9s %11s %9.2f %12s\n' "${gb}GB" "ckpt convert --dtype f16" "${best[cv]}" "$(mbs "${best[cv]}")" \
+    "$(echo "scale=2; ${best[cp]} / ${best[cv]}" | bc -l)/$(echo "scale=2; ${best[cps]} / ${best[cv]}" | bc -l)" "${cpu[cv]}" "$((rss_cv / 1024))"
 done
-echo "ratio = cp seconds / convert seconds (vs cp -r / vs cp -r && sync); best of 2 rounds; RSS = max of convert runs" >&2
+echo "MB/s = source bytes / wall seconds (best of $rounds rounds); ratio = cp seconds / convert seconds (vs 'cp -r' / vs 'cp -r && sync');" >&2
+echo "cpu_s = user+sys of the best round; peak RSS = max over convert rounds (convert fsyncs its output; plain cp does not). load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
