@@ -24,7 +24,9 @@ bytes=$(du -sb "$src" | cut -f1)
 cat "$src"/* > /dev/null   # warm the page cache so both sides read from memory
 
 now() { date +%s.%N; }
-best_cp=""; best_cv=""; rss_max=0
+best_cp=""; best_cv=""; best_st=""; rss_max=0
+ckpt_java=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Dai.djl.offline=true
+  -jar "$root/tools/target/ckpt-tools.jar")
 for i in $(seq 1 "$runs"); do
   rm -rf "$work/cp" "$work/st"; sync
   t0=$(now); cp -r "$src" "$work/cp"; sync; t1=$(now)
@@ -33,11 +35,15 @@ for i in $(seq 1 "$runs"); do
   rm -rf "$work/cp"; sync
   t0=$(now)
   # the JVM command line of ./ckpt, without its staleness check (which may rebuild)
-  /usr/bin/time -v -o "$work/time.txt" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
-    -Dai.djl.offline=true -jar "$root/tools/target/ckpt-tools.jar" convert "$src" --to safetensors --out "$work/st" > "$work/convert.txt"
+  /usr/bin/time -v -o "$work/time.txt" "${ckpt_java[@]}" convert "$src" --to safetensors --out "$work/st" > "$work/convert.txt"
   t1=$(now)
   d=$(echo "$t1 - $t0" | bc -l)
   if [ -z "$best_cv" ] || [ "$(echo "$d < $best_cv" | bc -l)" = 1 ]; then best_cv=$d; fi
+  # the same bytes from safetensors: isolates what reading .bin costs over reading safetensors
+  rm -rf "$work/st2"; sync
+  t0=$(now); "${ckpt_java[@]}" convert "$work/st" --out "$work/st2" > /dev/null; t1=$(now)
+  d2=$(echo "$t1 - $t0" | bc -l)
+  if [ -z "$best_st" ] || [ "$(echo "$d2 < $best_st" | bc -l)" = 1 ]; then best_st=$d2; fi
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time.txt")
   [ "$rss" -gt "$rss_max" ] && rss_max=$rss
   echo "run $i: convert $(printf %.2f "$d") s, peak RSS $((rss / 1024)) MiB" >&2
@@ -48,5 +54,6 @@ mbs_cv=$(echo "$bytes / $best_cv / 1000000" | bc -l)
 printf 'input: %.2f GB in %s\n' "$(echo "$bytes / 1000000000" | bc -l)" "$(ls "$src" | tr '\n' ' ')"
 printf 'cp -r + sync:     %8.1f MB/s (%.2f s, best of %d)\n' "$mbs_cp" "$best_cp" "$runs"
 printf 'ckpt convert:     %8.1f MB/s (%.2f s, best of %d, JVM start included)\n' "$mbs_cv" "$best_cv" "$runs"
+printf 'safetensors->st:  %8.1f MB/s (%.2f s, same bytes, for comparison)\n' "$(echo "$bytes / $best_st / 1000000" | bc -l)" "$best_st"
 printf 'ratio convert/cp: %8.1f %%\n' "$(echo "100 * $mbs_cv / $mbs_cp" | bc -l)"
 printf 'peak RSS convert: %8d MiB\n' "$((rss_max / 1024))"
