@@ -109,6 +109,8 @@ class HostileTorchBinTest {
         assertThat(fails(zip(stack), small).getMessage()).contains("stack size limit of 1000");
         byte[] bigString = PickleBytes.proto2().op('X').le32(Integer.MAX_VALUE).op('.').bytes();
         assertThat(fails(zip(bigString), small).kind()).isEqualTo(Kind.LIMIT_EXCEEDED);
+        byte[] farIndex = PickleBytes.proto2().op('N').op('r').le32(-1).op('.').bytes();
+        assertThat(fails(zip(farIndex)).getMessage()).contains("memo size limit of 4194304");
         byte[] unstored = PickleBytes.proto2().op('h').op(5).op('.').bytes();
         assertThat(fails(zip(unstored)).getMessage()).contains("memo index 5 was never stored");
     }
