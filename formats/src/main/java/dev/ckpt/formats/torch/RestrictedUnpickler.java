@@ -56,6 +56,11 @@ final class RestrictedUnpickler {
         this.marks = new int[limits.maxDepth()];
     }
 
+    /** Bytes consumed so far (after {@link #load}: the pickle's length including STOP). */
+    long position() {
+        return pos;
+    }
+
     /** Runs the pickle to its STOP opcode and returns the value it produced. */
     Object load() throws FormatException {
         while (true) {
