@@ -2,17 +2,17 @@ package dev.ckpt.formats.torch;
 
 import dev.ckpt.formats.DType;
 import dev.ckpt.formats.TensorRecipe;
-import java.io.IOException;
-import java.util.Comparator;
-import java.lang.foreign.Arena;
-import java.nio.ByteOrder;
-import java.nio.ByteBuffer;
-import java.nio.file.StandardOpenOption;
-import java.nio.channels.FileChannel;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
