@@ -2,7 +2,6 @@ package dev.ckpt.formats.safetensors;
 
 import dev.ckpt.formats.PlannedTensor;
 import dev.ckpt.formats.RangeRecipe;
-import dev.ckpt.formats.TensorInfo;
 import dev.ckpt.formats.TensorRecipe;
 import dev.ckpt.formats.internal.AtomicFiles;
 import java.io.IOException;
@@ -161,10 +160,5 @@ public final class SafetensorsWriter implements AutoCloseable {
             AtomicFiles.deleteQuietly(tmp);
             throw e;
         }
-    }
-
-    /** Convenience for tests and fixtures: the infos in the order they were given. */
-    static List<TensorInfo> infos(List<PlannedTensor> tensors) {
-        return tensors.stream().map(PlannedTensor::info).toList();
     }
 }
