@@ -22,27 +22,34 @@ import java.util.Map;
  */
 final class StateDictCalls {
 
-    /** Byte length of the archive record {@code data/<key>}, or -1 when there is none. */
+    /** Byte length of the storage record of a key, or -1 when there is none; unknown yet: {@link Long#MAX_VALUE}. */
     @FunctionalInterface
-    interface StorageRecords {
+    interface RecordSizes {
         long byteSize(String key);
     }
 
     private final Path file;
     private final PickleLimits limits;
-    private final StorageRecords records;
+    private final RecordSizes records;
     private final Map<String, StorageRef> storages = new HashMap<>();
 
-    StateDictCalls(Path file, PickleLimits limits, StorageRecords records) {
+    StateDictCalls(Path file, PickleLimits limits, RecordSizes records) {
         this.file = file;
         this.limits = limits;
         this.records = records;
     }
 
-    /** BINPERSID: {@code ('storage', storage_type, key, location, numel)} → the storage. */
+    /**
+     * BINPERSID: {@code ('storage', storage_type, key, location, numel)} → the storage. Legacy files
+     * add a sixth field, {@code view_metadata}, which must be None (storage views are not read).
+     */
     StorageRef persistentLoad(Object pid, Corrupt corrupt) throws FormatException {
-        if (!(pid instanceof PyTuple t) || t.size() != 5 || !"storage".equals(t.get(0))) {
+        if (!(pid instanceof PyTuple t) || t.size() < 5 || t.size() > 6 || !"storage".equals(t.get(0))) {
             throw corrupt.at("persistent id is not a ('storage', type, key, location, numel) tuple");
+        }
+        if (t.size() == 6 && t.get(5) != PyValues.PyNone.NONE) {
+            throw new FormatException(file, Kind.UNSUPPORTED, "legacy storage views (view_metadata in a persistent id)"
+                    + " are not read; re-save the checkpoint with a current PyTorch");
         }
         if (!(t.get(1) instanceof AllowedGlobal type) || !(t.get(2) instanceof String key)
                 || !(t.get(3) instanceof String) || !(t.get(4) instanceof Long numel) || numel < 0) {
@@ -71,6 +78,11 @@ final class StateDictCalls {
         StorageRef ref = new StorageRef(key, type.dtype(), numel);
         storages.put(key, ref);
         return ref;
+    }
+
+    /** The storages the pickle referenced, by key. */
+    Map<String, StorageRef> storages() {
+        return Map.copyOf(storages);
     }
 
     /** REDUCE: {@code callable(*args)} for the allowed callables. */

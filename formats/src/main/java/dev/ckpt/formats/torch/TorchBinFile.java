@@ -29,7 +29,7 @@ import java.util.Objects;
  * mapping; non-contiguous ones (transposed or strided views) are gathered on {@link #view} into
  * memory released by the garbage collector once the view is unreachable, so at most the tensors a
  * caller holds are copied. Tensors sharing a storage (tied weights) are reported by
- * {@link #sharedStorages()}. Legacy (pre-1.6) files are recognised and refused as unsupported.
+ * {@link #sharedStorages()}. Legacy (pre-1.6, non-zip) files are read too ({@link LegacyTorchFormat}).
  * Owns one shared arena: {@link #close()} unmaps, after which views must not be used.
  */
 public final class TorchBinFile implements TensorFile {
@@ -45,23 +45,21 @@ public final class TorchBinFile implements TensorFile {
     }
 
     private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
-    /** PROTO 2, LONG1 of 10 bytes, then the little-endian magic number 0x1950a86a20f9469cfc6c. */
-    private static final byte[] LEGACY_MAGIC = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
+    /** Start of a legacy file: PROTO 2, LONG1 of 10 bytes, then the little-endian magic number 0x1950a86a20f9469cfc6c. */
+    static final byte[] LEGACY_MAGIC = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
             (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
 
     private final Path path;
     private final Arena arena;
-    private final ZipArchive zip;
-    private final String prefix;
+    private final StorageRecords records;
     private final Map<String, TensorRef> refs;
     private final List<TensorInfo> tensors;
     private final List<String> notes;
 
-    private TorchBinFile(Path path, Arena arena, ZipArchive zip, String prefix, StateDictLayout layout) {
+    private TorchBinFile(Path path, Arena arena, StorageRecords records, StateDictLayout layout) {
         this.path = path;
         this.arena = arena;
-        this.zip = zip;
-        this.prefix = prefix;
+        this.records = records;
         this.refs = layout.tensors();
         this.notes = layout.notes();
         List<TensorInfo> infos = new ArrayList<>(refs.size());
@@ -91,14 +89,22 @@ public final class TorchBinFile implements TensorFile {
         boolean success = false;
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            checkMagic(path, file);
-            ZipArchive zip = ZipArchive.read(path, file);
-            String prefix = prefix(path, zip);
-            checkByteOrder(path, zip, prefix);
-            ZipArchive.Entry pkl = zip.entry(prefix + "data.pkl").orElseThrow(() -> missingPickle(path, zip, prefix));
-            StateDictCalls calls = new StateDictCalls(path, limits, key -> storageSize(zip, prefix, key));
-            Object root = new RestrictedUnpickler(path, prefix + "data.pkl", zip.storedBytes(pkl), limits, calls).load();
-            TorchBinFile opened = new TorchBinFile(path, arena, zip, prefix, StateDictLayout.of(path, root, options.unwrapKey()));
+            TorchBinFile opened;
+            if (startsWith(file, LEGACY_MAGIC)) {
+                LegacyTorchFormat.Read legacy = LegacyTorchFormat.read(path, file, limits);
+                opened = new TorchBinFile(path, arena, legacy.records(),
+                        StateDictLayout.of(path, legacy.root(), options.unwrapKey()));
+            } else {
+                checkMagic(path, file);
+                ZipArchive zip = ZipArchive.read(path, file);
+                String prefix = prefix(path, zip);
+                checkByteOrder(path, zip, prefix);
+                ZipArchive.Entry pkl = zip.entry(prefix + "data.pkl").orElseThrow(() -> missingPickle(path, zip, prefix));
+                StorageRecords records = new StorageRecords.Zip(zip, prefix);
+                StateDictCalls calls = new StateDictCalls(path, limits, records::byteSize);
+                Object root = new RestrictedUnpickler(path, prefix + "data.pkl", zip.storedBytes(pkl), limits, calls).load();
+                opened = new TorchBinFile(path, arena, records, StateDictLayout.of(path, root, options.unwrapKey()));
+            }
             success = true;
             return opened;
         } finally {
@@ -111,11 +117,6 @@ public final class TorchBinFile implements TensorFile {
     private static void checkMagic(Path path, MemorySegment file) throws FormatException {
         if (startsWith(file, ZIP_MAGIC)) {
             return;
-        }
-        if (startsWith(file, LEGACY_MAGIC)) {
-            throw new FormatException(path, Kind.UNSUPPORTED, "legacy torch.save format (PyTorch < 1.6, or "
-                    + "_use_new_zipfile_serialization=False) is not read; re-save it with a current PyTorch: "
-                    + "torch.save(torch.load(f, weights_only=True), 'new.bin')");
         }
         if (file.byteSize() > 262 && new String(file.asSlice(257, 5).toArray(ValueLayout.JAVA_BYTE),
                 StandardCharsets.US_ASCII).equals("ustar")) {
@@ -158,10 +159,6 @@ public final class TorchBinFile implements TensorFile {
                 : "zip archive has no " + prefix + "data.pkl record (truncated or not written by torch.save)");
     }
 
-    private static long storageSize(ZipArchive zip, String prefix, String key) {
-        return zip.entry(prefix + "data/" + key).filter(ZipArchive.Entry::stored).map(ZipArchive.Entry::size).orElse(-1L);
-    }
-
     @Override
     public Path path() {
         return path;
@@ -199,7 +196,7 @@ public final class TorchBinFile implements TensorFile {
     public TensorView view(String name) throws IOException {
         TensorRef t = ref(name);
         TensorInfo info = new TensorInfo(name, t.dtype(), Shape.of(t.size()));
-        MemorySegment storage = zip.storedBytes(zip.entry(prefix + "data/" + t.storage().key()).orElseThrow());
+        MemorySegment storage = records.bytes(t.storage().key());
         long bytes = info.byteSize();
         int elementBytes = t.dtype().bitSize() / 8;
         if (StridedGather.isContiguous(t.size(), t.stride())) {
@@ -228,7 +225,7 @@ public final class TorchBinFile implements TensorFile {
         arena.close();
     }
 
-    private static boolean startsWith(MemorySegment file, byte[] magic) {
+    static boolean startsWith(MemorySegment file, byte[] magic) {
         if (file.byteSize() < magic.length) {
             return false;
         }

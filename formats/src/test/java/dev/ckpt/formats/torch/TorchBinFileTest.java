@@ -202,6 +202,21 @@ class TorchBinFileTest {
     }
 
     @Test
+    void thousandsOfTensorsUseLongMemoIndicesAndSetItemsBatches() throws Exception {
+        Path file = dir.resolve("many.bin");
+        TorchSaveWriter w = new TorchSaveWriter("archive");
+        for (int i = 0; i < 2500; i++) {
+            float v = i;
+            w.tensor("layer." + i + ".weight", DType.F32, new long[] {1}, floats(v));
+        }
+        w.write(file);
+        try (TorchBinFile f = TorchBinFile.open(file)) {
+            assertThat(f.tensors()).hasSize(2500);
+            assertThat(floatsOf(f.view("layer.2499.weight"))).containsExactly(2499f);
+        }
+    }
+
+    @Test
     void fileWithoutTensorsReadsAsEmpty() throws Exception {
         Path file = dir.resolve("empty.bin");
         new TorchSaveWriter("archive").write(file);
