@@ -92,6 +92,10 @@ class FaultInjectionTest {
     }
 
     private DownloadResult download(Duration stall, String token, List<String> reasons) throws IOException {
+        return download(stall, token, reasons, 2);
+    }
+
+    private DownloadResult download(Duration stall, String token, List<String> reasons, int connections) throws IOException {
         HubConfig c = Fixtures.config(server.baseUrl(), tmp.resolve("cache"), token).withStallTimeout(stall);
         DownloadListener l = new DownloadListener() {
             @Override
@@ -100,7 +104,7 @@ class FaultInjectionTest {
             }
         };
         return new Downloader(new HubClient(c)).download(RepoId.model("acme/tiny"),
-                DownloadOptions.defaults().withParallelism(2, 2, 512 * 1024).withFilters(List.of("*.safetensors"), List.of()), l);
+                DownloadOptions.defaults().withParallelism(2, connections, 512 * 1024).withFilters(List.of("*.safetensors"), List.of()), l);
     }
 
     private void assertCorrect(DownloadResult r) throws IOException {
@@ -119,6 +123,19 @@ class FaultInjectionTest {
         DownloadResult r = download(Duration.ofSeconds(10), null, reasons);
         assertCorrect(r);
         assertThat(reasons).hasSizeGreaterThanOrEqualTo(2).allMatch(s -> s.contains("resuming"));
+    }
+
+    @Test
+    void singleStreamResumesAfterDropsAndStillChecksTheHash() throws Exception {
+        faults.add(body(FaultyExchange.Mode.DROP, 700_000));
+        faults.add(body(FaultyExchange.Mode.DROP, 300_000));
+        List<String> reasons = Collections.synchronizedList(new ArrayList<>());
+        assertCorrect(download(Duration.ofSeconds(10), null, reasons, 1));
+        assertThat(weightGets.get()).isEqualTo(3);
+        faults.add(body(FaultyExchange.Mode.CORRUPT, 1_000_000));
+        Files.walk(tmp.resolve("cache")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        assertCorrect(download(Duration.ofSeconds(10), null, reasons, 1));
+        assertThat(reasons).anyMatch(s -> s.contains("sha256 mismatch"));
     }
 
     @Test
