@@ -45,12 +45,17 @@ class FaultInjectionTest {
     final AtomicInteger weightGets = new AtomicInteger();
     final List<String> authHeaders = Collections.synchronizedList(new ArrayList<>());
     final CountDownLatch release = new CountDownLatch(1);
+    volatile Fault apiFault;
 
     @BeforeEach
     void start() throws Exception {
         source = Fixtures.tinyRepo(tmp.resolve("models"), 2 * 1024 * 1024 + 5);
         server = start(real -> ex -> {
             authHeaders.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+            Fault api = apiFault;
+            if (api != null && ex.getRequestURI().getPath().startsWith("/api/") && api.apply(ex, real)) {
+                return;
+            }
             if (ex.getRequestMethod().equals("GET") && ex.getRequestURI().getPath().endsWith("/model.safetensors")) {
                 weightGets.incrementAndGet();
                 Fault f = faults.poll();
@@ -205,6 +210,30 @@ class FaultInjectionTest {
         assertThat(authHeaders).contains("Bearer " + TOKEN); // it was sent, to the endpoint only
         assertThat(String.join("\n", reasons)).doesNotContain(TOKEN);
         assertThat(Fixtures.config(server.baseUrl(), tmp, TOKEN).toString()).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void gatedAndBadTokenAnswersSayWhatToDo() {
+        apiFault = (ex, real) -> {
+            ex.getResponseHeaders().set("X-Error-Code", "GatedRepo");
+            ex.getResponseHeaders().set("X-Error-Message", "Access to model acme/tiny is restricted.");
+            ex.sendResponseHeaders(403, -1);
+            ex.close();
+            return true;
+        };
+        assertThatThrownBy(() -> download(Duration.ofSeconds(10), TOKEN, new ArrayList<>()))
+                .isInstanceOfSatisfying(HubException.class, e -> assertThat(e.kind()).isEqualTo(HubException.Kind.GATED))
+                .hasMessageContaining("is gated: request access at " + server.baseUrl() + "/acme/tiny")
+                .hasMessageContaining("the token sent has no access yet").message().doesNotContain(TOKEN);
+        apiFault = (ex, real) -> {
+            ex.getResponseHeaders().set("X-Error-Message", "Invalid credentials in Authorization header");
+            ex.sendResponseHeaders(401, -1);
+            ex.close();
+            return true;
+        };
+        assertThatThrownBy(() -> download(Duration.ofSeconds(10), TOKEN, new ArrayList<>()))
+                .isInstanceOfSatisfying(HubException.class, e -> assertThat(e.kind()).isEqualTo(HubException.Kind.BAD_TOKEN))
+                .hasMessageContaining("rejected the token").message().doesNotContain(TOKEN);
     }
 
     @Test
