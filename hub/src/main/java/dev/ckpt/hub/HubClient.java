@@ -217,8 +217,11 @@ public final class HubClient implements AutoCloseable {
                     throw network(e, "requesting " + Urls.printable(req.url().toString()));
                 }
                 continue;
+            } catch (java.net.UnknownHostException e) {
+                throw network(e, "resolving the host of " + Urls.printable(req.url().toString())); // offline machine: fail fast
             } catch (IOException e) {
-                if (!backoff.sleep(null)) {
+                boolean refused = e instanceof java.net.ConnectException;
+                if ((refused && backoff.failures() >= 2) || !backoff.sleep(null)) {
                     throw network(e, "requesting " + Urls.printable(req.url().toString()));
                 }
                 continue;

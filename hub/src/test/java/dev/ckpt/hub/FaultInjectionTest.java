@@ -45,12 +45,17 @@ class FaultInjectionTest {
     final AtomicInteger weightGets = new AtomicInteger();
     final List<String> authHeaders = Collections.synchronizedList(new ArrayList<>());
     final CountDownLatch release = new CountDownLatch(1);
+    volatile Fault apiFault;
 
     @BeforeEach
     void start() throws Exception {
         source = Fixtures.tinyRepo(tmp.resolve("models"), 2 * 1024 * 1024 + 5);
         server = start(real -> ex -> {
             authHeaders.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+            Fault api = apiFault;
+            if (api != null && ex.getRequestURI().getPath().startsWith("/api/") && api.apply(ex, real)) {
+                return;
+            }
             if (ex.getRequestMethod().equals("GET") && ex.getRequestURI().getPath().endsWith("/model.safetensors")) {
                 weightGets.incrementAndGet();
                 Fault f = faults.poll();
@@ -92,6 +97,10 @@ class FaultInjectionTest {
     }
 
     private DownloadResult download(Duration stall, String token, List<String> reasons) throws IOException {
+        return download(stall, token, reasons, 2);
+    }
+
+    private DownloadResult download(Duration stall, String token, List<String> reasons, int connections) throws IOException {
         HubConfig c = Fixtures.config(server.baseUrl(), tmp.resolve("cache"), token).withStallTimeout(stall);
         DownloadListener l = new DownloadListener() {
             @Override
@@ -100,7 +109,7 @@ class FaultInjectionTest {
             }
         };
         return new Downloader(new HubClient(c)).download(RepoId.model("acme/tiny"),
-                DownloadOptions.defaults().withParallelism(2, 2, 512 * 1024).withFilters(List.of("*.safetensors"), List.of()), l);
+                DownloadOptions.defaults().withParallelism(2, connections, 512 * 1024).withFilters(List.of("*.safetensors"), List.of()), l);
     }
 
     private void assertCorrect(DownloadResult r) throws IOException {
@@ -119,6 +128,19 @@ class FaultInjectionTest {
         DownloadResult r = download(Duration.ofSeconds(10), null, reasons);
         assertCorrect(r);
         assertThat(reasons).hasSizeGreaterThanOrEqualTo(2).allMatch(s -> s.contains("resuming"));
+    }
+
+    @Test
+    void singleStreamResumesAfterDropsAndStillChecksTheHash() throws Exception {
+        faults.add(body(FaultyExchange.Mode.DROP, 700_000));
+        faults.add(body(FaultyExchange.Mode.DROP, 300_000));
+        List<String> reasons = Collections.synchronizedList(new ArrayList<>());
+        assertCorrect(download(Duration.ofSeconds(10), null, reasons, 1));
+        assertThat(weightGets.get()).isEqualTo(3);
+        faults.add(body(FaultyExchange.Mode.CORRUPT, 1_000_000));
+        Files.walk(tmp.resolve("cache")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        assertCorrect(download(Duration.ofSeconds(10), null, reasons, 1));
+        assertThat(reasons).anyMatch(s -> s.contains("sha256 mismatch"));
     }
 
     @Test
@@ -188,6 +210,30 @@ class FaultInjectionTest {
         assertThat(authHeaders).contains("Bearer " + TOKEN); // it was sent, to the endpoint only
         assertThat(String.join("\n", reasons)).doesNotContain(TOKEN);
         assertThat(Fixtures.config(server.baseUrl(), tmp, TOKEN).toString()).doesNotContain(TOKEN);
+    }
+
+    @Test
+    void gatedAndBadTokenAnswersSayWhatToDo() {
+        apiFault = (ex, real) -> {
+            ex.getResponseHeaders().set("X-Error-Code", "GatedRepo");
+            ex.getResponseHeaders().set("X-Error-Message", "Access to model acme/tiny is restricted.");
+            ex.sendResponseHeaders(403, -1);
+            ex.close();
+            return true;
+        };
+        assertThatThrownBy(() -> download(Duration.ofSeconds(10), TOKEN, new ArrayList<>()))
+                .isInstanceOfSatisfying(HubException.class, e -> assertThat(e.kind()).isEqualTo(HubException.Kind.GATED))
+                .hasMessageContaining("is gated: request access at " + server.baseUrl() + "/acme/tiny")
+                .hasMessageContaining("the token sent has no access yet").message().doesNotContain(TOKEN);
+        apiFault = (ex, real) -> {
+            ex.getResponseHeaders().set("X-Error-Message", "Invalid credentials in Authorization header");
+            ex.sendResponseHeaders(401, -1);
+            ex.close();
+            return true;
+        };
+        assertThatThrownBy(() -> download(Duration.ofSeconds(10), TOKEN, new ArrayList<>()))
+                .isInstanceOfSatisfying(HubException.class, e -> assertThat(e.kind()).isEqualTo(HubException.Kind.BAD_TOKEN))
+                .hasMessageContaining("rejected the token").message().doesNotContain(TOKEN);
     }
 
     @Test

@@ -124,42 +124,49 @@ public final class FileFetch {
             }
             ConcurrentLinkedQueue<Parts.Segment> queue = new ConcurrentLinkedQueue<>();
             parts.segments().stream().filter(s -> !s.complete()).forEach(queue::add);
-            int workers = Math.max(1, Math.min(split ? tuning.connectionsPerFile() : 1, queue.size()));
-            AtomicReference<IOException> failure = new AtomicReference<>();
-            List<Thread> threads = new ArrayList<>();
-            for (int i = 0; i < workers && !queue.isEmpty(); i++) {
-                threads.add(Thread.ofVirtual().name("ckpt-range-" + name + "-" + i).start(() -> {
-                    Parts.Segment s;
-                    while (failure.get() == null && (s = queue.poll()) != null) {
-                        try {
-                            fetchSegment(url, sendAuth, size, s, parts, ch, progress, name);
-                        } catch (IOException e) {
-                            failure.compareAndSet(null, e);
-                        }
-                    }
-                }));
-            }
             ContentHash hash = ContentHash.forEtag(etag, size);
-            try {
-                hashFollowing(ch, parts, hash, threads, failure);
-            } finally {
-                for (Thread t : threads) {
-                    if (failure.get() != null) {
-                        t.interrupt();
-                    }
-                    joinQuietly(t);
-                }
-                if (!parts.complete()) {
-                    parts.persist();
-                }
-            }
-            if (failure.get() != null) {
-                throw failure.get();
-            }
+            // the network threads only write; this thread hashes the contiguous prefix as it grows (pipelined)
+            fetchRanges(url, sendAuth, size, parts, ch, progress, name, queue, hash, split);
             if (ch.size() != size) {
                 ch.truncate(size);
             }
             return hash == null ? "" : hash.hex();
+        }
+    }
+
+    /** Segments on up to connectionsPerFile virtual threads (one when not splitting); this thread hashes the growing prefix. */
+    private void fetchRanges(String url, boolean sendAuth, long size, Parts parts, FileChannel ch, Progress progress,
+            String name, ConcurrentLinkedQueue<Parts.Segment> queue, ContentHash hash, boolean split) throws IOException {
+        int workers = Math.max(1, Math.min(split ? tuning.connectionsPerFile() : 1, queue.size()));
+        AtomicReference<IOException> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < workers; i++) {
+            threads.add(Thread.ofVirtual().name("ckpt-range-" + name + "-" + i).start(() -> {
+                Parts.Segment s;
+                while (failure.get() == null && (s = queue.poll()) != null) {
+                    try {
+                        fetchSegment(url, sendAuth, size, s, parts, ch, progress, name);
+                    } catch (IOException e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }
+            }));
+        }
+        try {
+            hashFollowing(ch, parts, hash, threads, failure);
+        } finally {
+            for (Thread t : threads) {
+                if (failure.get() != null) {
+                    t.interrupt();
+                }
+                joinQuietly(t);
+            }
+            if (!parts.complete()) {
+                parts.persist();
+            }
+        }
+        if (failure.get() != null) {
+            throw failure.get();
         }
     }
 
@@ -198,6 +205,7 @@ public final class FileFetch {
         }
     }
 
+    /** Fetches one segment to completion, resuming from the last written byte after failures. */
     private void fetchSegment(String url, boolean sendAuth, long size, Parts.Segment s, Parts parts, FileChannel ch,
             Progress progress, String name) throws IOException {
         Backoff backoff = new Backoff(tuning.retryBaseDelay(), tuning.maxRetries());
@@ -235,7 +243,11 @@ public final class FileFetch {
                             if (n < 0) {
                                 throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
                             }
-                            ch.write(ByteBuffer.wrap(buf, 0, n), s.start() + s.done());
+                            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                            long at = s.start() + s.done();
+                            while (bb.hasRemaining()) {
+                                at += ch.write(bb, at);
+                            }
                             parts.advance(s, n);
                             progress.transferred(n);
                             backoff.reset();

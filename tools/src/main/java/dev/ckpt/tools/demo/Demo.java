@@ -25,7 +25,8 @@ public final class Demo {
                 new InspectStep(null),
                 new ConvertStep(),
                 new InspectStep("f16"),
-                new TorchBinStep());
+                new TorchBinStep(),
+                new DownloadStep());
     }
 
     /**
