@@ -1,6 +1,7 @@
 package dev.ckpt.tools.ops.kernel;
 
 import dev.ckpt.formats.DType;
+import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.Shape;
 import dev.ckpt.formats.TensorView;
 import dev.ckpt.formats.numeric.FloatCodec;
@@ -8,7 +9,8 @@ import dev.ckpt.formats.numeric.FloatCodec;
 /**
  * {@link Rows} over a tensor's bytes (F32, F16, BF16, or F64), decoded to f32 on demand; nothing
  * is copied until asked for. A tensor of rank 0 or 1 is seen as a column [n, 1]; rank above 2 as
- * [dim0, rest].
+ * [dim0, rest]. Rows read through {@link #read} are released from the resident set afterwards
+ * (they stay in the page cache), so streaming a large tensor keeps RSS flat.
  */
 public final class ViewRows implements Rows {
     private final TensorView view;
@@ -46,7 +48,11 @@ public final class ViewRows implements Rows {
 
     @Override
     public void read(long row0, int count, float[] dst) {
-        FloatCodec.decode(view.data(), row0 * cols * elementBytes, dtype, dst, 0, Math.multiplyExact(count, cols));
+        long n = Math.multiplyExact(count, cols);
+        long offset = row0 * cols * elementBytes;
+        FloatCodec.decode(view.data(), offset, dtype, dst, 0, (int) n);
+        // Streaming reads never come back to these rows: drop them from this process's resident set.
+        MappedMemory.release(view.data().asSlice(offset, n * elementBytes));
     }
 
     @Override
