@@ -46,6 +46,7 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        source = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(source.toString()); // path or org/name[@rev]
         if (!to.equalsIgnoreCase("safetensors")) {
             throw new CkptException(ExitCodes.USAGE, "--to " + to + " is not supported (only: safetensors)");
         }
