@@ -13,6 +13,9 @@ import dev.ckpt.formats.numeric.FloatCodec;
  * (they stay in the page cache), so streaming a large tensor keeps RSS flat.
  */
 public final class ViewRows implements Rows {
+    /** Bytes before a block that are released again (twice Linux's default fault_around_bytes). */
+    private static final long FAULT_AROUND_MARGIN = 128 << 10;
+
     private final TensorView view;
     private final DType dtype;
     private final long rows;
@@ -52,7 +55,10 @@ public final class ViewRows implements Rows {
         long offset = row0 * cols * elementBytes;
         FloatCodec.decode(view.data(), offset, dtype, dst, 0, (int) n);
         // Streaming reads never come back to these rows: drop them from this process's resident set.
-        MappedMemory.release(view.data().asSlice(offset, n * elementBytes));
+        // The kernel's fault-around maps up to 64 KiB around each read fault, so pages just before
+        // this block that an earlier call released may be mapped again: release a margin too.
+        long from = Math.max(0, offset - FAULT_AROUND_MARGIN);
+        MappedMemory.release(view.data().asSlice(from, offset + n * elementBytes - from));
     }
 
     @Override
