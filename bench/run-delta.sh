@@ -4,7 +4,7 @@
 #   make-delta  (target - base -> delta)   and   apply-delta (base + delta -> out)
 # next to the bytes they must move: `cat` of both inputs to /dev/null and `cp -r` of the output.
 # Prints seconds, ratio to cat+cp, and peak RSS (MiB). Work dir: $CKPT_BENCH_DIR (default bench/target/work).
-# Usage: bench/run-delta.sh [SIZE_GB...]
+# Usage: bench/run-delta.sh [SIZE_GB...]   (CKPT_BENCH_CLEAN=1 deletes each size's inputs afterwards)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/java-home.sh"
@@ -39,5 +39,6 @@ for gb in "${sizes[@]}"; do
   printf '%-6s %-34s %9.2f %10s %12s\n' "${gb}GB" "make-delta" "$t_make" "$(echo "scale=2; $t_make / $io" | bc -l)x" "$((r_make / 1024))"
   printf '%-6s %-34s %9.2f %10s %12s\n' "${gb}GB" "apply-delta" "$t_apply" "$(echo "scale=2; $t_apply / $io" | bc -l)x" "$((r_apply / 1024))"
   rm -rf "$out"
+  [ "${CKPT_BENCH_CLEAN:-0}" = 1 ] && rm -rf "$base" "$target" "$delta"
 done
 echo "vs_io = seconds / (cat of both inputs + cp -r of the output with sync); output is fsynced by ckpt; -Xmx$heap" >&2
