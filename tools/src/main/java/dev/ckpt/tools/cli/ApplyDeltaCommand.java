@@ -1,6 +1,7 @@
 package dev.ckpt.tools.cli;
 
 import dev.ckpt.formats.ProgressListener;
+import dev.ckpt.tools.source.SourceResolver;
 import dev.ckpt.tools.ops.ApplyDelta;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -18,7 +19,7 @@ public final class ApplyDeltaCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--base", required = true, paramLabel = "SRC", description = "base model directory or file (e.g. LLaMA-1 7B, HF format)")
+    @Option(names = "--base", required = true, paramLabel = "SRC", description = "base model: directory, file or hub id org/name[@rev] (e.g. LLaMA-1 7B, HF format)")
     Path base;
 
     @Option(names = "--delta", required = true, paramLabel = "SRC", description = "delta weights directory or file")
@@ -38,6 +39,8 @@ public final class ApplyDeltaCommand implements Callable<Integer> {
         if (out == null && !output.dryRun) {
             throw new CkptException(ExitCodes.USAGE, "--out DIR is required (or pass --dry-run)");
         }
+        base = SourceResolver.fromEnvironment().resolve(base.toString()); // path or org/name[@rev]
+        delta = SourceResolver.fromEnvironment().resolve(delta.toString()); // path or org/name[@rev]
         var o = new ApplyDelta.Options(base, delta, out, strict, output.dryRun, output.writeOptions());
         var w = spec.commandLine();
         ProgressListener progress = output.json ? ProgressListener.NONE : TerminalProgress.forStderr("applying delta");

@@ -1,6 +1,7 @@
 package dev.ckpt.tools.cli;
 
 import dev.ckpt.formats.ProgressListener;
+import dev.ckpt.tools.source.SourceResolver;
 import dev.ckpt.tools.ops.MakeDelta;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -37,6 +38,8 @@ public final class MakeDeltaCommand implements Callable<Integer> {
         if (out == null && !output.dryRun) {
             throw new CkptException(ExitCodes.USAGE, "--out DIR is required (or pass --dry-run)");
         }
+        base = SourceResolver.fromEnvironment().resolve(base.toString()); // path or org/name[@rev]
+        target = SourceResolver.fromEnvironment().resolve(target.toString()); // path or org/name[@rev]
         var o = new MakeDelta.Options(base, target, out, strict, output.dryRun, output.writeOptions());
         var w = spec.commandLine();
         ProgressListener progress = output.json ? ProgressListener.NONE : TerminalProgress.forStderr("making delta");

@@ -1,6 +1,7 @@
 package dev.ckpt.tools.cli;
 
 import dev.ckpt.formats.ProgressListener;
+import dev.ckpt.tools.source.SourceResolver;
 import dev.ckpt.tools.ops.MergeLora;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,11 +21,11 @@ public final class MergeLoraCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--base", required = true, paramLabel = "SRC", description = "base model directory or file")
+    @Option(names = "--base", required = true, paramLabel = "SRC", description = "base model: directory, file or hub id org/name[@rev]")
     Path base;
 
     @Option(names = "--lora", required = true, paramLabel = "SRC[:WEIGHT]",
-            description = "adapter folder, optionally with a weight multiplying its delta (repeatable; applied in order)")
+            description = "adapter folder or hub id, optionally with a weight multiplying its delta (repeatable; applied in order)")
     List<String> loras = new ArrayList<>();
 
     @Option(names = "--out", paramLabel = "DIR", description = "output directory (created atomically); required unless --dry-run")
@@ -41,11 +42,13 @@ public final class MergeLoraCommand implements Callable<Integer> {
         List<MergeLora.LoraSource> sources = new ArrayList<>();
         for (String s : loras) {
             try {
-                sources.add(MergeLora.LoraSource.parse(s));
+                MergeLora.LoraSource src = MergeLora.LoraSource.parse(s);
+                sources.add(new MergeLora.LoraSource(SourceResolver.fromEnvironment().resolve(src.dir().toString()), src.weight()));
             } catch (IllegalArgumentException e) {
                 throw new CkptException(ExitCodes.USAGE, "--lora " + s + ": " + e.getMessage());
             }
         }
+        base = SourceResolver.fromEnvironment().resolve(base.toString()); // path or org/name[@rev]
         var o = new MergeLora.Options(base, sources, out, output.dryRun, output.writeOptions());
         var w = spec.commandLine();
         ProgressListener progress = output.json ? ProgressListener.NONE : TerminalProgress.forStderr("merging");

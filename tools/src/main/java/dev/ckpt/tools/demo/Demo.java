@@ -26,7 +26,9 @@ public final class Demo {
                 new ConvertStep(),
                 new InspectStep("f16"),
                 new TorchBinStep(),
-                new DownloadStep());
+                new DownloadStep(),
+                new DeltaStep(),
+                new LoraStep());
     }
 
     /**

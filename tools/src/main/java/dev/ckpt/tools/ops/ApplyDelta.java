@@ -23,7 +23,7 @@ import java.util.Optional;
  * are copied. With {@code strict}, FastChat's rule applies: identical names and shapes. Config and
  * tokenizer files come from the delta (base files fill gaps).
  *
- * <p>Memory: tensors are streamed in row blocks of about 4 MiB of f32 per worker; inputs are
+ * <p>Memory: tensors are streamed in row blocks of about 1 MiB of f32 per worker; inputs are
  * memory-mapped, so peak heap does not grow with the model.
  */
 public final class ApplyDelta {

@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * input is decided from its files, never from its folder name.
  *
  * <p>Memory: each adapted tensor is streamed in row blocks; per worker the heap holds a few
- * 4 MiB blocks plus the adapter's right factor (rank × row length), never a whole model.
+ * 1 MiB blocks plus the adapter's right factor (rank × row length), never a whole model.
  */
 public final class MergeLora {
     private MergeLora() {

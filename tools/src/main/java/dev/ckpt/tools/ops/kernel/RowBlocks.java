@@ -2,12 +2,12 @@ package dev.ckpt.tools.ops.kernel;
 
 /**
  * How many rows of a tensor one streaming step handles: about {@link #TARGET_ELEMENTS} f32 values
- * (4 MiB), at least one row. Every streaming recipe sizes its heap buffers with this, so peak heap
+ * (1 MiB), at least one row. Every streaming recipe sizes its heap buffers with this, so peak heap
  * per worker is a few blocks whatever the tensor size.
  */
 public final class RowBlocks {
     /** f32 elements per block. */
-    public static final int TARGET_ELEMENTS = 1 << 20;
+    public static final int TARGET_ELEMENTS = 1 << 18;
 
     private RowBlocks() {
     }
