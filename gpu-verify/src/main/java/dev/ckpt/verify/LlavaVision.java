@@ -81,7 +81,7 @@ final class LlavaVision implements AutoCloseable {
                 }
             }
         } else {
-            throw new FormatException(configFile, Kind.MISSING_TENSOR, "LLaVA model without vision tower weights (mm_vision_tower '"
+            throw new FormatException(configFile, Kind.UNSUPPORTED, "LLaVA model without vision tower weights (mm_vision_tower '"
                     + config.path("mm_vision_tower").asText("?") + "' is not a local directory): pass --vision-tower DIR");
         }
         long visionHidden = config.path("mm_hidden_size").asLong(tower.config().hiddenSize());

@@ -31,7 +31,7 @@ final class TinyModels {
     /** CLIP tower shape for LLaVA fixtures (image = grid * patch pixels per side). */
     record ClipSpec(int hidden, int intermediate, int layers, int heads, int patch, int grid) {
         static ClipSpec small() {
-            return new ClipSpec(32, 48, 3, 2, 4, 3);
+            return new ClipSpec(128, 96, 3, 2, 4, 3); // 64-wide heads, as inferred for towers without a config
         }
     }
 
