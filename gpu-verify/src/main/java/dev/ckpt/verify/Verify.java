@@ -98,7 +98,8 @@ public final class Verify {
         Optional<Comparison> comparison = Optional.empty();
         if (options.reference() != null && cand.generated().length > 0) {
             SmokeRun.Result ref;
-            SmokeRun.Settings forcedIds = new SmokeRun.Settings(settings.device(), settings.dtype(), null, cand.promptIds(),
+            // the reference runs at its own natural precision ("auto"), on the same device
+            SmokeRun.Settings forcedIds = new SmokeRun.Settings(settings.device(), "auto", null, cand.promptIds(),
                     settings.image(), settings.visionTower(), settings.tokens());
             try (WeightSource src = SafetensorsSource.open(options.reference())) {
                 ref = SmokeRun.run(src, forcedIds, cand.generated());
