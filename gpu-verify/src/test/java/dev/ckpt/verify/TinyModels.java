@@ -17,20 +17,20 @@ import java.util.Random;
  * (config.json, tokenizer.json, model.safetensors), deterministic from a seed. The returned
  * weights are the stored values (rounded to the dtype) for use by the plain-Java oracles.
  */
-final class TinyModels {
+public final class TinyModels {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** Llama shape; {@code ropeScaling} is null, "linear" or "dynamic" (factor 2). */
-    record LlamaSpec(int hidden, int intermediate, int layers, int heads, int kvHeads, boolean tied, String dtype,
+    public record LlamaSpec(int hidden, int intermediate, int layers, int heads, int kvHeads, boolean tied, String dtype,
                      String ropeScaling, double ropeTheta, long seed) {
-        static LlamaSpec small() {
+        public static LlamaSpec small() {
             return new LlamaSpec(64, 96, 2, 4, 2, false, "F32", null, 10000, 7);
         }
     }
 
     /** CLIP tower shape for LLaVA fixtures (image = grid * patch pixels per side). */
-    record ClipSpec(int hidden, int intermediate, int layers, int heads, int patch, int grid) {
-        static ClipSpec small() {
+    public record ClipSpec(int hidden, int intermediate, int layers, int heads, int patch, int grid) {
+        public static ClipSpec small() {
             return new ClipSpec(128, 96, 3, 2, 4, 3); // 64-wide heads, as inferred for towers without a config
         }
     }
@@ -39,7 +39,7 @@ final class TinyModels {
     }
 
     /** The fixture vocabulary: specials, 256 byte pieces, single characters, then merges in rank order. */
-    static List<String> vocab() {
+    public static List<String> vocab() {
         List<String> v = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
         for (int b = 0; b < 256; b++) {
             v.add(String.format("<0x%02X>", b));
@@ -57,7 +57,7 @@ final class TinyModels {
                 "\u2581Franc e", "it al");
     }
 
-    static Map<String, float[]> writeLlama(Path dir, LlamaSpec s) throws IOException {
+    public static Map<String, float[]> writeLlama(Path dir, LlamaSpec s) throws IOException {
         Files.createDirectories(dir);
         int vocab = vocab().size();
         ObjectNode cfg = llamaConfig(s, vocab);
@@ -87,7 +87,7 @@ final class TinyModels {
     }
 
     /** A LLaVA checkpoint: the Llama above plus an mlp2x_gelu projector and a CLIP tower inside the model. */
-    static Map<String, float[]> writeLlava(Path dir, LlamaSpec s, ClipSpec c, boolean towerInside, Path towerDir) throws IOException {
+    public static Map<String, float[]> writeLlava(Path dir, LlamaSpec s, ClipSpec c, boolean towerInside, Path towerDir) throws IOException {
         Map<String, float[]> w = new LinkedHashMap<>(writeLlama(dir, s));
         ObjectNode cfg = (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
         cfg.putArray("architectures").add("LlavaLlamaForCausalLM");
