@@ -59,7 +59,7 @@ final class LlavaVision implements AutoCloseable {
             ClipConfig cc = config.has("vision_config") ? ClipConfig.parse(config, configFile) : ClipConfig.infer(store, INNER_PREFIX);
             tower = new ClipVisionTower(cc, store, INNER_PREFIX, select, feature);
         } else if (dir != null) {
-            tSource = SafetensorsSource.open(dir);
+            tSource = CheckpointSource.open(dir);
             boolean ok = false;
             try {
                 tStore = new WeightStore(tSource, store.manager().newSubManager(), store.computeType());

@@ -51,13 +51,17 @@ final class SmokeRun {
         Path dir = Files.isDirectory(source.root()) ? source.root() : source.root().toAbsolutePath().getParent();
         Path configFile = dir.resolve("config.json");
         ObjectNode config = source.config().orElseThrow(() -> new FormatException(dir, Kind.MISSING_TENSOR,
-                "no config.json beside the weights; verify needs the model's config"));
+                "no readable config.json beside the weights; verify needs the model's config"
+                        + (source.problems().isEmpty() ? "" : " (" + String.join("; ", source.problems()) + ")")));
         LlamaConfig cfg = LlamaConfig.parse(config, configFile);
         String arch = config.path("architectures").path(0).asText(config.path("model_type").asText("?"));
         List<TensorInfo> tensors = source.tensors();
         long params = tensors.stream().mapToLong(TensorInfo::elementCount).sum();
         DevicePlan plan = DevicePlan.choose(s.device(), s.dtype(), tensors);
         List<Check> checks = new ArrayList<>();
+        if (!source.problems().isEmpty()) {
+            checks.add(new Check("checkpoint-consistent", false, String.join("; ", source.problems())));
+        }
         NDManager manager = NDManager.newBaseManager(plan.device());
         try (WeightStore store = new WeightStore(source, manager, plan.computeType())) {
             long t0 = System.nanoTime();

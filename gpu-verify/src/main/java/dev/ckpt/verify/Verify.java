@@ -91,7 +91,7 @@ public final class Verify {
         SmokeRun.Settings settings = new SmokeRun.Settings(options.device(), options.dtype(), options.prompt(), ids,
                 options.image(), options.visionTower(), options.tokens());
         SmokeRun.Result cand;
-        try (WeightSource src = SafetensorsSource.open(options.model())) {
+        try (WeightSource src = CheckpointSource.open(options.model())) {
             cand = SmokeRun.run(src, settings, null);
         }
         List<Check> checks = new ArrayList<>(cand.checks());
@@ -101,7 +101,7 @@ public final class Verify {
             // the reference runs at its own natural precision ("auto"), on the same device
             SmokeRun.Settings forcedIds = new SmokeRun.Settings(settings.device(), "auto", null, cand.promptIds(),
                     settings.image(), settings.visionTower(), settings.tokens());
-            try (WeightSource src = SafetensorsSource.open(options.reference())) {
+            try (WeightSource src = CheckpointSource.open(options.reference())) {
                 ref = SmokeRun.run(src, forcedIds, cand.generated());
             }
             if (ref.logits().length == 0) {

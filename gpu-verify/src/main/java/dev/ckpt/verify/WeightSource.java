@@ -11,8 +11,8 @@ import java.util.Optional;
 /**
  * The read side of a checkpoint as the verifier needs it: ordered tensor metadata, zero-copy
  * views by name, and the checkpoint's {@code config.json}. The foundation's
- * {@code dev.ckpt.formats.Checkpoint} satisfies it through an adapter; {@link SafetensorsSource}
- * is a minimal stand-alone implementation. Views stay valid until {@link #close()}.
+ * {@code dev.ckpt.formats.Checkpoint} satisfies it through {@link CheckpointSource}. Views stay
+ * valid until {@link #close()}.
  */
 public interface WeightSource extends AutoCloseable {
     /** Directory (or file) the checkpoint was opened from; side files are looked up beside it. */
@@ -30,6 +30,11 @@ public interface WeightSource extends AutoCloseable {
 
     /** The parsed {@code config.json}, when the checkpoint has one. */
     Optional<ObjectNode> config();
+
+    /** Problems found while opening that did not stop reading; each fails the verification. */
+    default List<String> problems() {
+        return List.of();
+    }
 
     @Override
     void close();

@@ -28,7 +28,7 @@ class LlavaTest {
         Map<String, float[]> w = TinyModels.writeLlava(dir, spec, clip, true, null);
         float[] chw = ImageInput.preprocess(ImageInput.builtIn(), clip.grid() * clip.patch(), true);
         double[][] expected = new ReferenceClip(w, clip, spec.hidden()).imageEmbeddings(chw);
-        try (SafetensorsSource src = SafetensorsSource.open(dir);
+        try (CheckpointSource src = CheckpointSource.open(dir);
              WeightStore store = new WeightStore(src, NDManager.newBaseManager(), DataType.FLOAT32);
              LlavaVision vision = LlavaVision.load(src.config().orElseThrow(), dir.resolve("config.json"), store, null, spec.hidden());
              NDArray feats = vision.imageEmbeddings(chw)) {

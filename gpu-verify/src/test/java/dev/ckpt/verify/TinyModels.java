@@ -223,7 +223,7 @@ public final class TinyModels {
     }
 
     private static long[] shapeOf(Path dir, String name) throws IOException {
-        try (SafetensorsSource s = SafetensorsSource.open(dir)) {
+        try (CheckpointSource s = CheckpointSource.open(dir)) {
             return s.view(name).info().shape().dims();
         }
     }

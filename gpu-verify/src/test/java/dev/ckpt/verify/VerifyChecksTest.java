@@ -32,7 +32,7 @@ class VerifyChecksTest {
     /** Rewrites model.safetensors with one tensor added, removed or reshaped. */
     private static void rewrite(Path dir, String add, String remove, String reshape) throws Exception {
         Map<String, SafetensorsBytes.Tensor> t = new LinkedHashMap<>();
-        try (SafetensorsSource src = SafetensorsSource.open(dir)) {
+        try (CheckpointSource src = CheckpointSource.open(dir)) {
             for (var info : src.tensors()) {
                 float[] v = new float[(int) info.elementCount()];
                 src.view(info.name()).data().asByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);

@@ -1,0 +1,88 @@
+package dev.ckpt.tools.cli;
+
+import dev.ckpt.formats.DType;
+import dev.ckpt.formats.WriteOptions;
+import dev.ckpt.tools.ops.ByteSize;
+import dev.ckpt.tools.ops.Convert;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code ckpt convert SRC --out DST [--dtype] [--max-shard-size] [--force]}: safetensors in, safetensors out. */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Convert a checkpoint to sharded safetensors, optionally changing the float dtype.")
+public final class ConvertCommand implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "SRC", description = "checkpoint directory or weight file")
+    Path source;
+
+    @Option(names = "--out", required = true, paramLabel = "DST", description = "output directory (created atomically)")
+    Path out;
+
+    @Option(names = "--to", defaultValue = "safetensors", description = "output format (only: safetensors)")
+    String to;
+
+    @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "convert float tensors to this dtype")
+    String dtype;
+
+    @Option(names = "--max-shard-size", defaultValue = "5GB", description = "largest shard (decimal 5GB, or 2GiB); default ${DEFAULT-VALUE}")
+    String maxShardSize;
+
+    @Option(names = "--force", description = "replace DST if it exists")
+    boolean force;
+
+    @Option(names = "--threads", defaultValue = "0", description = "tensors converted in parallel (0: all cores)")
+    int threads;
+
+    @Option(names = "--json", description = "print the result as JSON")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!to.equalsIgnoreCase("safetensors")) {
+            throw new CkptException(ExitCodes.USAGE, "--to " + to + " is not supported (only: safetensors)");
+        }
+        Convert.Options options;
+        try {
+            options = new Convert.Options(source, out, Optional.ofNullable(dtype).map(ConvertCommand::parseDtype),
+                    maxShardSize == null ? WriteOptions.DEFAULT_MAX_SHARD_BYTES : ByteSize.parse(maxShardSize), force, threads);
+        } catch (IllegalArgumentException e) {
+            throw new CkptException(ExitCodes.USAGE, e.getMessage());
+        }
+        Convert.Report r;
+        try {
+            r = Convert.run(options, json ? dev.ckpt.formats.ProgressListener.NONE : TerminalProgress.forStderr("converting"));
+        } catch (IllegalArgumentException e) {
+            throw new CkptException(ExitCodes.BAD_INPUT, e.getMessage());
+        }
+        double seconds = Math.max(1e-9, r.write().elapsed().toNanos() / 1e9);
+        var o = spec.commandLine().getOut();
+        if (json) {
+            o.printf(Locale.ROOT, "{\"out\":\"%s\",\"tensors\":%d,\"converted\":%d,\"sourceBytes\":%d,\"outputBytes\":%d,\"shards\":%d,\"seconds\":%.3f}%n",
+                    r.out().toString().replace("\\", "\\\\").replace("\"", "\\\""), r.tensorCount(), r.convertedTensors(),
+                    r.sourceBytes(), r.write().tensorBytes(), r.write().weightFiles().size(), seconds);
+        } else {
+            o.printf(Locale.ROOT, "wrote %s: %d tensors (%d converted), %s in %d shard(s), %d side files, %.2f s (%s/s read)%n",
+                    r.out(), r.tensorCount(), r.convertedTensors(), ByteSize.format(r.write().tensorBytes()),
+                    r.write().weightFiles().size(), r.write().sideFiles().size(), seconds, ByteSize.format((long) (r.sourceBytes() / seconds)));
+        }
+        o.flush();
+        return ExitCodes.OK;
+    }
+
+    static DType parseDtype(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "f32", "float32", "fp32" -> DType.F32;
+            case "f16", "float16", "fp16", "half" -> DType.F16;
+            case "bf16", "bfloat16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("--dtype " + s + " is not supported (f32, f16 or bf16)");
+        };
+    }
+}
