@@ -18,6 +18,12 @@ import java.util.Optional;
  * tokens). The two models run one after the other, so peak memory is one model.
  */
 public final class Verify {
+    static {
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR"); // DJL logs through slf4j; no "no providers" banner
+        }
+    }
+
     private Verify() {
     }
 
