@@ -53,6 +53,9 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "8", description = "tokens to generate (default: ${DEFAULT-VALUE})")
     int tokens;
 
+    @Option(names = "--threads", paramLabel = "N", description = "engine CPU threads (default: all cores; 1 is faster on a busy machine)")
+    Integer threads;
+
     @Option(names = "--max-abs-delta", defaultValue = "0.01", description = "largest allowed |logit delta| vs the reference (default: ${DEFAULT-VALUE})")
     double maxAbsDelta;
 
@@ -75,6 +78,11 @@ public final class VerifyCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (prompt != null && promptIds != null) {
             throw new CkptException(ExitCodes.USAGE, "--prompt and --prompt-ids are exclusive");
+        }
+        if (threads != null) {
+            // read once when the PyTorch engine starts, which happens inside Verify.run
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
         Verify.Options options;
         Verify.Outcome outcome;
