@@ -23,8 +23,20 @@ import java.util.List;
  * {@link WeightStore}; the caller owns the store and closes it after this decoder.
  */
 public final class LlamaDecoder {
-    private record Layer(NDArray inputNorm, NDArray q, NDArray k, NDArray v, NDArray o, NDArray postNorm,
-                         NDArray gate, NDArray up, NDArray down) {
+    private record Layer(NDArray inputNorm, Proj q, Proj k, Proj v, Proj o, NDArray postNorm, Proj gate, Proj up,
+                         Proj down) {
+    }
+
+    /** A bias-free linear layer, optionally with a LoRA pair applied at run time. */
+    private record Proj(NDArray weight, LoraAdapter.Pair lora) {
+        NDArray apply(NDArray x) {
+            NDArray y = Linear.linear(x, weight).singletonOrThrow();
+            if (lora == null) {
+                return y;
+            }
+            NDArray ax = Linear.linear(x, lora.a()).singletonOrThrow();
+            return y.add(Linear.linear(ax, lora.b()).singletonOrThrow().mul(lora.scale()));
+        }
     }
 
     /** Keys and values (after RoPE) of every layer for the positions seen so far. */
@@ -59,7 +71,9 @@ public final class LlamaDecoder {
     private final DataType computeType;
     private final NDArray embed;
     private final NDArray norm;
-    private final NDArray lmHead;
+    private final Proj lmHead;
+    private final WeightStore store;
+    private final LoraAdapter adapter;
     private final List<Layer> layers = new ArrayList<>();
 
     /**
@@ -67,7 +81,14 @@ public final class LlamaDecoder {
      * {@code store}, checking each shape against {@code cfg}.
      */
     public LlamaDecoder(LlamaConfig cfg, WeightStore store) throws IOException {
+        this(cfg, store, null);
+    }
+
+    /** As {@link #LlamaDecoder(LlamaConfig, WeightStore)}, with a LoRA adapter applied at run time (nullable). */
+    LlamaDecoder(LlamaConfig cfg, WeightStore store, LoraAdapter adapter) throws IOException {
         this.cfg = cfg;
+        this.store = store;
+        this.adapter = adapter;
         this.manager = store.manager();
         this.computeType = store.computeType();
         long h = cfg.hiddenSize();
@@ -78,20 +99,25 @@ public final class LlamaDecoder {
         for (int i = 0; i < cfg.layerCount(); i++) {
             String p = "model.layers." + i + ".";
             layers.add(new Layer(store.load(p + "input_layernorm.weight", h),
-                    store.load(p + "self_attn.q_proj.weight", qDim, h), store.load(p + "self_attn.k_proj.weight", kvDim, h),
-                    store.load(p + "self_attn.v_proj.weight", kvDim, h), store.load(p + "self_attn.o_proj.weight", h, qDim),
-                    store.load(p + "post_attention_layernorm.weight", h), store.load(p + "mlp.gate_proj.weight", inter, h),
-                    store.load(p + "mlp.up_proj.weight", inter, h), store.load(p + "mlp.down_proj.weight", h, inter)));
+                    proj(p + "self_attn.q_proj", qDim, h), proj(p + "self_attn.k_proj", kvDim, h),
+                    proj(p + "self_attn.v_proj", kvDim, h), proj(p + "self_attn.o_proj", h, qDim),
+                    store.load(p + "post_attention_layernorm.weight", h), proj(p + "mlp.gate_proj", inter, h),
+                    proj(p + "mlp.up_proj", inter, h), proj(p + "mlp.down_proj", h, inter)));
             if (store.has(p + "self_attn.rotary_emb.inv_freq")) {
                 store.markIgnored(p + "self_attn.rotary_emb.inv_freq"); // old conversions; recomputed from rope_theta
             }
         }
         norm = store.load("model.norm.weight", h);
         if (store.has("lm_head.weight") || !cfg.tieWordEmbeddings()) {
-            lmHead = store.load("lm_head.weight", cfg.vocabSize(), h);
+            lmHead = proj("lm_head", cfg.vocabSize(), h);
         } else {
-            lmHead = embed;
+            lmHead = new Proj(embed, null);
         }
+    }
+
+    private Proj proj(String module, long out, long in) throws IOException {
+        NDArray w = store.load(module + ".weight", out, in);
+        return new Proj(w, adapter == null ? null : adapter.pair(module, in, out).orElse(null));
     }
 
     public LlamaConfig config() {
@@ -144,7 +170,7 @@ public final class LlamaDecoder {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 NDArray last = allPositions ? x : x.get("-1:, :");
-                NDArray logits = Linear.linear(rmsNorm(last, norm), lmHead).singletonOrThrow().toType(DataType.FLOAT32, false);
+                NDArray logits = lmHead.apply(rmsNorm(last, norm)).toType(DataType.FLOAT32, false);
                 NDScope.unregister(logits);
                 return logits;
             }
@@ -162,9 +188,9 @@ public final class LlamaDecoder {
         int t = Math.toIntExact(x.getShape().get(0));
         int d = cfg.headDim();
         NDArray h = rmsNorm(x, w.inputNorm());
-        NDArray q = applyRope(heads(Linear.linear(h, w.q()).singletonOrThrow(), t, cfg.headCount()), rope);
-        NDArray k = applyRope(heads(Linear.linear(h, w.k()).singletonOrThrow(), t, cfg.kvHeadCount()), rope);
-        NDArray v = heads(Linear.linear(h, w.v()).singletonOrThrow(), t, cfg.kvHeadCount());
+        NDArray q = applyRope(heads(w.q().apply(h), t, cfg.headCount()), rope);
+        NDArray k = applyRope(heads(w.k().apply(h), t, cfg.kvHeadCount()), rope);
+        NDArray v = heads(w.v().apply(h), t, cfg.kvHeadCount());
         if (cache.keys[i] != null) {
             NDArray oldK = cache.keys[i];
             NDArray oldV = cache.values[i];
@@ -183,11 +209,11 @@ public final class LlamaDecoder {
                 .mul(1.0 / Math.sqrt(d)).add(mask);
         NDArray probs = scores.softmax(-1).toType(computeType, false);
         NDArray attn = probs.matMul(vv).transpose(1, 0, 2).reshape(t, (long) cfg.headCount() * d);
-        NDArray x1 = x.add(Linear.linear(attn, w.o()).singletonOrThrow());
+        NDArray x1 = x.add(w.o().apply(attn));
         NDArray h2 = rmsNorm(x1, w.postNorm());
-        NDArray gate = Linear.linear(h2, w.gate()).singletonOrThrow();
-        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(Linear.linear(h2, w.up()).singletonOrThrow());
-        return x1.add(Linear.linear(act, w.down()).singletonOrThrow());
+        NDArray gate = w.gate().apply(h2);
+        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(w.up().apply(h2));
+        return x1.add(w.down().apply(act));
     }
 
     private static NDArray expandGroups(NDArray kv, int groups, long s, int d) {

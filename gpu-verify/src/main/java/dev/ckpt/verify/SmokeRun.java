@@ -30,7 +30,8 @@ final class SmokeRun {
     private static final int[] FALLBACK_IDS = {1, 450, 7483, 310, 3444, 338};
 
     /** What to run: the parsed command-line choices that affect inference. */
-    record Settings(String device, String dtype, String prompt, int[] promptIds, Path image, Path visionTower, int tokens) {
+    record Settings(String device, String dtype, String prompt, int[] promptIds, Path image, Path visionTower, int tokens,
+                    Path loraAdapter) {
     }
 
     /** What came out; {@code logits[i]} produced {@code generated[i]}. */
@@ -63,12 +64,13 @@ final class SmokeRun {
             checks.add(new Check("checkpoint-consistent", false, String.join("; ", source.problems())));
         }
         NDManager manager = NDManager.newBaseManager(plan.device());
-        try (WeightStore store = new WeightStore(source, manager, plan.computeType())) {
+        try (WeightStore store = new WeightStore(source, manager, plan.computeType());
+             LoraAdapter adapter = s.loraAdapter() == null ? null : LoraAdapter.open(s.loraAdapter(), manager, plan.computeType())) {
             long t0 = System.nanoTime();
             LlamaDecoder decoder;
             LlavaVision vision = null;
             try {
-                decoder = new LlamaDecoder(cfg, store);
+                decoder = new LlamaDecoder(cfg, store, adapter);
                 if (LlavaVision.isLlava(config, store)) {
                     vision = LlavaVision.load(config, configFile, store, s.visionTower(), cfg.hiddenSize());
                 }
@@ -84,6 +86,11 @@ final class SmokeRun {
             List<String> unused = store.unused();
             checks.add(new Check("tensors-used", unused.isEmpty(), unused.isEmpty() ? "every tensor consumed"
                     : unused.size() + " tensor(s) not used by the forward pass: " + preview(unused)));
+            if (adapter != null) {
+                List<String> unusedLora = adapter.unused();
+                checks.add(new Check("adapter-used", unusedLora.isEmpty(), unusedLora.isEmpty() ? "every LoRA pair applied at run time"
+                        : unusedLora.size() + " adapter tensor(s) match no linear layer: " + preview(unusedLora)));
+            }
             try (LlavaVision v = vision; TextTokenizer tok = tokenizer(dir, s)) {
                 int[] ids = promptIds(s, tok, v != null, config.path("mm_use_im_start_end").asBoolean(false), cfg, checks);
                 return decode(decoder, v, s, ids, forced, tok, cfg, checks, arch, plan, tensors.size(), params, loadMillis);

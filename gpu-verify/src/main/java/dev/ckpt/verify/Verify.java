@@ -45,7 +45,7 @@ public final class Verify {
      * What to verify and how.
      *
      * @param model checkpoint directory or file
-     * @param reference checkpoint to compare against, or null
+     * @param reference what to compare against, or null
      * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
      * @param dtype {@code auto}, {@code f32} or {@code f16}
      * @param prompt prompt text (the question for LLaVA), or null for the built-in one
@@ -54,7 +54,7 @@ public final class Verify {
      * @param visionTower separate CLIP tower checkpoint for LLaVA, or null
      * @param tokens greedy tokens to generate (at least 1)
      */
-    public record Options(Path model, Path reference, String device, String dtype, String prompt, List<Integer> promptIds,
+    public record Options(Path model, Reference reference, String device, String dtype, String prompt, List<Integer> promptIds,
                           Path image, Path visionTower, int tokens, Thresholds thresholds) {
         public Options {
             Objects.requireNonNull(model, "model");
@@ -72,7 +72,13 @@ public final class Verify {
             return new Options(model, null, "auto", "auto", null, null, null, null, 8, Thresholds.EXACT);
         }
 
+        /** Same options, compared against checkpoint {@code ref}. */
         public Options withReference(Path ref, Thresholds t) {
+            return withReference(new Reference.Model(ref), t);
+        }
+
+        /** Same options, compared against {@code ref}. */
+        public Options withReference(Reference ref, Thresholds t) {
             return new Options(model, ref, device, dtype, prompt, promptIds, image, visionTower, tokens, t);
         }
     }
@@ -95,7 +101,7 @@ public final class Verify {
     public static Outcome runWithLogits(Options options) throws IOException {
         int[] ids = options.promptIds() == null ? null : options.promptIds().stream().mapToInt(Integer::intValue).toArray();
         SmokeRun.Settings settings = new SmokeRun.Settings(options.device(), options.dtype(), options.prompt(), ids,
-                options.image(), options.visionTower(), options.tokens());
+                options.image(), options.visionTower(), options.tokens(), null);
         SmokeRun.Result cand;
         try (WeightSource src = CheckpointSource.open(options.model())) {
             cand = SmokeRun.run(src, settings, null);
@@ -105,16 +111,17 @@ public final class Verify {
         if (options.reference() != null && cand.generated().length > 0) {
             SmokeRun.Result ref;
             // the reference runs at its own natural precision ("auto"), on the same device
+            Path adapter = options.reference() instanceof Reference.WithLora l ? l.adapter() : null;
             SmokeRun.Settings forcedIds = new SmokeRun.Settings(settings.device(), "auto", null, cand.promptIds(),
-                    settings.image(), settings.visionTower(), settings.tokens());
-            try (WeightSource src = CheckpointSource.open(options.reference())) {
+                    settings.image(), settings.visionTower(), settings.tokens(), adapter);
+            try (WeightSource src = openReference(options.reference())) {
                 ref = SmokeRun.run(src, forcedIds, cand.generated());
             }
-            if (ref.logits().length == 0) {
-                checks.add(new Check("reference-runs", false, "reference " + options.reference() + ": "
-                        + ref.checks().stream().filter(c -> !c.passed()).map(Check::detail).findFirst().orElse("no logits")));
-            } else {
-                Comparison c = LogitComparison.compare(options.reference().toString(), cand.logits(), ref.logits());
+            Optional<Check> refFailure = ref.checks().stream().filter(c -> !c.passed()).findFirst();
+            refFailure.ifPresent(f -> checks.add(new Check("reference-runs", false, "reference "
+                    + options.reference().describe() + ": " + f.name() + ": " + f.detail())));
+            if (ref.logits().length > 0) {
+                Comparison c = LogitComparison.compare(options.reference().describe(), cand.logits(), ref.logits());
                 comparison = Optional.of(c);
                 checks.addAll(thresholdChecks(c, options.thresholds()));
             }
@@ -124,6 +131,22 @@ public final class Verify {
                 cand.loadMillis(), cand.prefillTokens(), cand.prefillTokensPerSecond(), cand.decodeTokensPerSecond(),
                 PeakMemory.peakRssBytes(), boxed(cand.promptIds()), boxed(cand.generated()), cand.text(), checks, comparison);
         return new Outcome(report, cand.logits());
+    }
+
+    private static WeightSource openReference(Reference ref) throws IOException {
+        return switch (ref) {
+            case Reference.Model m -> CheckpointSource.open(m.path());
+            case Reference.WithLora l -> CheckpointSource.open(l.base());
+            case Reference.WithDelta d -> {
+                CheckpointSource base = CheckpointSource.open(d.base());
+                try {
+                    yield new SummedSource(base, CheckpointSource.open(d.delta()));
+                } catch (IOException | RuntimeException e) {
+                    base.close();
+                    throw e;
+                }
+            }
+        };
     }
 
     private static List<Check> thresholdChecks(Comparison c, Thresholds t) {

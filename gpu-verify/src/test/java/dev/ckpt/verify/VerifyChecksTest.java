@@ -113,7 +113,7 @@ class VerifyChecksTest {
         var s = TinyModels.LlamaSpec.small();
         TinyModels.writeLlama(f16, new TinyModels.LlamaSpec(s.hidden(), s.intermediate(), s.layers(), s.heads(), s.kvHeads(),
                 s.tied(), "F16", null, s.ropeTheta(), 3));
-        SmokeReport r = Verify.run(new Verify.Options(f16, f32, "cpu", "f16", null, null, null, null, 4,
+        SmokeReport r = Verify.run(new Verify.Options(f16, new Reference.Model(f32), "cpu", "f16", null, null, null, null, 4,
                 new Verify.Thresholds(0.05, 1.0, 1e-3)));
         assertThat(r.computeType()).isEqualTo("float16");
         assertThat(r.passed()).as(ReportFormats.summary(r)).isTrue();

@@ -3,6 +3,7 @@ package dev.ckpt.tools.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ckpt.verify.Reference;
 import dev.ckpt.verify.ReportFormats;
 import dev.ckpt.verify.SmokeReport;
 import dev.ckpt.verify.Verify;
@@ -31,6 +32,12 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--reference", paramLabel = "SRC", description = "checkpoint the model claims to equal")
     Path reference;
+
+    @Option(names = "--reference-lora", paramLabel = "DIR", description = "apply this PEFT LoRA adapter to --reference at run time (merge-lora's reference)")
+    Path referenceLora;
+
+    @Option(names = "--reference-delta", paramLabel = "DIR", description = "reference = --reference + this delta, summed in f32 (apply-delta's reference)")
+    Path referenceDelta;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N (default: ${DEFAULT-VALUE})")
     String device;
@@ -84,10 +91,18 @@ public final class VerifyCommand implements Callable<Integer> {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
+        if ((referenceLora != null || referenceDelta != null) && reference == null) {
+            throw new CkptException(ExitCodes.USAGE, "--reference-lora and --reference-delta need --reference BASE");
+        }
+        if (referenceLora != null && referenceDelta != null) {
+            throw new CkptException(ExitCodes.USAGE, "--reference-lora and --reference-delta are exclusive");
+        }
+        Reference ref = reference == null ? null : referenceLora != null ? new Reference.WithLora(reference, referenceLora)
+                : referenceDelta != null ? new Reference.WithDelta(reference, referenceDelta) : new Reference.Model(reference);
         Verify.Options options;
         Verify.Outcome outcome;
         try {
-            options = new Verify.Options(source, reference, device, dtype, prompt, promptIds, image, visionTower, tokens,
+            options = new Verify.Options(source, ref, device, dtype, prompt, promptIds, image, visionTower, tokens,
                     new Verify.Thresholds(maxAbsDelta, minTop1, maxKl));
             outcome = Verify.runWithLogits(options);
         } catch (IllegalArgumentException e) {
