@@ -99,6 +99,7 @@ public final class Verify {
 
     /** {@link #run} that also returns the logits of every decoded position. */
     public static Outcome runWithLogits(Options options) throws IOException {
+        EngineThreads.configure();
         int[] ids = options.promptIds() == null ? null : options.promptIds().stream().mapToInt(Integer::intValue).toArray();
         SmokeRun.Settings settings = new SmokeRun.Settings(options.device(), options.dtype(), options.prompt(), ids,
                 options.image(), options.visionTower(), options.tokens(), null);
