@@ -44,6 +44,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the result as JSON")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    VerifyMixin verify;
+
     @Override
     public Integer call() throws Exception {
         if (!to.equalsIgnoreCase("safetensors")) {
@@ -74,6 +77,8 @@ public final class ConvertCommand implements Callable<Integer> {
                     r.write().weightFiles().size(), r.write().sideFiles().size(), seconds, ByteSize.format((long) (r.sourceBytes() / seconds)));
         }
         o.flush();
+        verify.runIfRequested(r.out(), new dev.ckpt.verify.Reference.Model(source),
+                dtype == null ? dev.ckpt.verify.Verify.Thresholds.EXACT : dev.ckpt.verify.Verify.Thresholds.ROUNDED, o, json);
         return ExitCodes.OK;
     }
 

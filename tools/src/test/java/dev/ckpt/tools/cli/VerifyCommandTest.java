@@ -69,6 +69,19 @@ class VerifyCommandTest {
     }
 
     @Test
+    void convertVerifiesItsOutputAgainstTheSource() throws Exception {
+        Path m = model("m", 1);
+        Path junit = tmp.resolve("convert-verify.xml");
+        Run r = ckpt("convert", m.toString(), "--out", tmp.resolve("f16").toString(), "--dtype", "f16", "--verify",
+                "--verify-device", "cpu", "--verify-junit", junit.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("wrote", "PASS", "top1-agreement");
+        assertThat(Files.readString(junit)).contains("failures=\"0\"");
+        Run plain = ckpt("convert", m.toString(), "--out", tmp.resolve("copy").toString());
+        assertThat(plain.out()).doesNotContain("PASS");
+    }
+
+    @Test
     void unreadableInputExitsThreeAndBadOptionsTwo() throws Exception {
         Path m = model("m", 1);
         Files.writeString(m.resolve("model.safetensors"), "not safetensors");
