@@ -43,6 +43,7 @@ public final class WeightStore implements AutoCloseable {
     private final Map<String, TensorInfo> infos = new HashMap<>();
     private final Set<String> used = new LinkedHashSet<>();
     private final List<Arena> widened = new ArrayList<>();
+    private NDManager hostStaging;
     private long loadedBytes;
 
     /**
@@ -157,35 +158,62 @@ public final class WeightStore implements AutoCloseable {
         }
     }
 
+    /**
+     * One contiguous block into the engine. On the CPU an array in the source dtype aliases
+     * {@code bytes} (or the staging copy, which is then kept until {@link #close()}); otherwise the
+     * engine copies (host to device, then dtype) and the staging memory is freed at once.
+     */
     private NDArray chunk(MemorySegment bytes, DType dtype, long[] dims) {
         ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(dims);
+        Arena staging = null;
         MemorySegment src = bytes;
         DataType srcType = switch (dtype) {
             case F32 -> DataType.FLOAT32;
             case F16 -> DataType.FLOAT16;
-            case BF16 -> {
-                src = widenBf16(bytes);
-                yield DataType.FLOAT32;
-            }
+            case BF16 -> DataType.FLOAT32;
             default -> throw new IllegalStateException("not a compute float: " + dtype);
         };
-        if (src.address() % srcType.getNumOfBytes() != 0) {
-            src = copyAligned(src);
+        if (dtype == DType.BF16) {
+            staging = Arena.ofShared();
+            src = widenBf16(bytes, staging);
+        } else if (src.address() % srcType.getNumOfBytes() != 0) {
+            staging = Arena.ofShared();
+            src = staging.allocate(src.byteSize(), 64).copyFrom(src);
         }
-        NDArray raw = manager.create(src.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN), shape, srcType);
-        if (srcType == computeType) {
-            return raw;
+        boolean gpu = manager.getDevice().isGpu();
+        NDManager host = gpu ? hostStaging() : manager;
+        NDArray raw = host.create(src.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN), shape, srcType);
+        NDArray out = raw;
+        if (gpu) {
+            out = raw.toDevice(manager.getDevice(), true);
+            out.attach(manager);
+            raw.close();
         }
-        NDArray converted = raw.toType(computeType, false);
-        raw.close();
-        return converted;
+        if (out.getDataType() != computeType) {
+            NDArray converted = out.toType(computeType, false);
+            out.close();
+            out = converted;
+        }
+        if (staging != null) {
+            if (out == raw) {
+                widened.add(staging); // the engine array aliases the staging memory
+            } else {
+                staging.close();
+            }
+        }
+        return out;
+    }
+
+    private NDManager hostStaging() {
+        if (hostStaging == null) {
+            hostStaging = NDManager.newBaseManager(Device.cpu());
+        }
+        return hostStaging;
     }
 
     /** BF16 to F32 is exact: the bf16 bits are the high half of the f32 bits. */
-    private MemorySegment widenBf16(MemorySegment bf16) {
+    private static MemorySegment widenBf16(MemorySegment bf16, Arena arena) {
         long n = bf16.byteSize() / 2;
-        Arena arena = Arena.ofShared();
-        widened.add(arena);
         MemorySegment f32 = arena.allocate(n * 4, 64);
         for (long i = 0; i < n; i++) {
             f32.setAtIndex(LE_INT, i, (bf16.getAtIndex(LE_SHORT, i) & 0xffff) << 16);
@@ -193,15 +221,12 @@ public final class WeightStore implements AutoCloseable {
         return f32;
     }
 
-    private MemorySegment copyAligned(MemorySegment src) {
-        Arena arena = Arena.ofShared();
-        widened.add(arena);
-        return arena.allocate(src.byteSize(), 64).copyFrom(src);
-    }
-
     @Override
     public void close() {
         manager.close();
+        if (hostStaging != null) {
+            hostStaging.close();
+        }
         widened.forEach(Arena::close);
         widened.clear();
     }
