@@ -91,6 +91,54 @@ class LlavaTest {
     }
 
     @Test
+    void linearProjectorAndUnknownProjectorType() throws Exception {
+        Path dir = tmp.resolve("llava");
+        Map<String, float[]> w = TinyModels.writeLlava(dir, spec, clip, true, null);
+        try (CheckpointSource src = CheckpointSource.open(dir);
+             WeightStore store = new WeightStore(src, NDManager.newBaseManager(), DataType.FLOAT32)) {
+            // mlp2x_gelu's first linear doubles as a linear projector over the same tensors' shapes
+            List<dev.ckpt.formats.TensorInfo> renamed = src.tensors().stream()
+                    .filter(t -> t.name().startsWith("model.mm_projector.0."))
+                    .map(t -> t.withName(t.name().replace("mm_projector.0.", "mm_projector."))).toList();
+            var stub = new WeightSource() {
+                public Path root() { return dir; }
+                public List<dev.ckpt.formats.TensorInfo> tensors() {
+                    return renamed;
+                }
+                public dev.ckpt.formats.TensorView view(String name) throws java.io.IOException {
+                    var v = src.view(name.replace("mm_projector.", "mm_projector.0."));
+                    return new dev.ckpt.formats.TensorView(v.info().withName(name), v.data());
+                }
+                public java.util.Optional<com.fasterxml.jackson.databind.node.ObjectNode> config() { return java.util.Optional.empty(); }
+                public void close() { }
+            };
+            try (WeightStore linearStore = new WeightStore(stub, NDManager.newBaseManager(), DataType.FLOAT32)) {
+                Projector p = new Projector("linear", linearStore, clip.hidden(), spec.hidden());
+                float[] x = new float[clip.hidden()];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (i % 7) * 0.1f - 0.3f;
+                }
+                try (NDArray in = linearStore.manager().create(x, new ai.djl.ndarray.types.Shape(1, clip.hidden()));
+                     NDArray out = p.project(in)) {
+                    float[] wt = w.get("model.mm_projector.0.weight");
+                    float[] b = w.get("model.mm_projector.0.bias");
+                    float[] y = out.toFloatArray();
+                    for (int o = 0; o < spec.hidden(); o++) {
+                        double e = b[o];
+                        for (int i = 0; i < x.length; i++) {
+                            e += (double) wt[o * x.length + i] * x[i];
+                        }
+                        assertThat((double) y[o]).isCloseTo(e, Offset.offset(1e-4));
+                    }
+                }
+                assertThat(linearStore.unused()).isEmpty();
+            }
+            assertThatThrownBy(() -> new Projector("resampler", store, clip.hidden(), spec.hidden()))
+                    .isInstanceOf(FormatException.class).hasMessageContaining("resampler");
+        }
+    }
+
+    @Test
     void promptTemplateIsLlavaV1() {
         assertThat(LlavaPrompt.text("Hi?", false)).endsWith("human's questions. USER: <image>\nHi? ASSISTANT:");
         assertThat(List.of(LlavaPrompt.IMAGE_TOKEN)).containsExactly(-200);
