@@ -93,17 +93,25 @@ final class SmokeRun {
             }
             try (LlavaVision v = vision; TextTokenizer tok = tokenizer(dir, s)) {
                 int[] ids = promptIds(s, tok, v != null, config.path("mm_use_im_start_end").asBoolean(false), cfg, checks);
-                return decode(decoder, v, s, ids, forced, tok, cfg, checks, arch, plan, tensors.size(), params, loadMillis);
+                Decoded d = decode(decoder, v, s, ids, forced, cfg.eosTokenId(), checks);
+                String text = tok == null ? "" : tok.decode(d.generated());
+                return new Result(arch, plan, tensors.size(), params, loadMillis, d.prefillTokens(), d.prefillTokensPerSecond(),
+                        d.decodeTokensPerSecond(), ids, d.generated(), text, d.logits(), checks);
             }
         }
     }
 
-    private static Result decode(LlamaDecoder decoder, LlavaVision vision, Settings s, int[] ids, int[] forced,
-                                 TextTokenizer tok, LlamaConfig cfg, List<Check> checks, String arch, DevicePlan plan,
-                                 int tensorCount, long params, long loadMillis) throws IOException {
+    /** Prefill + greedy (or forced) decode; {@code logits[i]} produced {@code generated[i]}. */
+    private record Decoded(int prefillTokens, double prefillTokensPerSecond, double decodeTokensPerSecond, int[] generated,
+                           float[][] logits) {
+    }
+
+    private static Decoded decode(LlamaDecoder decoder, LlavaVision vision, Settings s, int[] ids, int[] forced, int eos,
+                                  List<Check> checks) throws IOException {
+        int vocab = decoder.config().vocabSize();
         for (int id : ids) {
-            if (id != LlavaPrompt.IMAGE_TOKEN && (id < 0 || id >= cfg.vocabSize())) {
-                throw new FormatException(null, Kind.INVALID_VALUE, "prompt token id " + id + " is outside the vocabulary (0.." + (cfg.vocabSize() - 1) + ")");
+            if (id != LlavaPrompt.IMAGE_TOKEN && (id < 0 || id >= vocab)) {
+                throw new FormatException(null, Kind.INVALID_VALUE, "prompt token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
             }
         }
         int steps = forced != null ? forced.length : s.tokens();
@@ -126,7 +134,7 @@ final class SmokeRun {
                 logits[n] = row;
                 int next = forced != null ? forced[n] : LogitComparison.argmax(row, row.length);
                 generated[n++] = next;
-                if (n == steps || (forced == null && next == cfg.eosTokenId())) {
+                if (n == steps || (forced == null && next == eos)) {
                     break;
                 }
                 long t1 = System.nanoTime();
@@ -139,11 +147,9 @@ final class SmokeRun {
         int[] gen = Arrays.copyOf(generated, n);
         checks.add(new Check("logits-finite", finite, finite ? "no NaN or infinity in " + n + " position(s)" : "NaN or infinite logits"));
         checks.add(new Check("greedy-decode", n > 0, n + " token(s) generated"));
-        String text = tok == null ? "" : tok.decode(gen);
         double prefillTps = prefillTokens / Math.max(prefillNanos / 1e9, 1e-9);
         double decodeTps = n > 1 ? (n - 1) / Math.max(decodeNanos / 1e9, 1e-9) : 0;
-        return new Result(arch, plan, tensorCount, params, loadMillis, prefillTokens, prefillTps, decodeTps, ids, gen, text,
-                Arrays.copyOf(logits, n), checks);
+        return new Decoded(prefillTokens, prefillTps, decodeTps, gen, Arrays.copyOf(logits, n));
     }
 
     private static NDArray inputEmbeddings(LlamaDecoder decoder, LlavaVision vision, Settings s, int[] ids) throws IOException {
