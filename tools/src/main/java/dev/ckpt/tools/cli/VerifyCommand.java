@@ -39,10 +39,10 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--reference-delta", paramLabel = "DIR", description = "reference = --reference + this delta, summed in f32 (apply-delta's reference)")
     Path referenceDelta;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N (default: ${DEFAULT-VALUE})")
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE", description = "auto, cpu, gpu or gpu:N (default: ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--dtype", defaultValue = "auto", description = "compute dtype: auto, f32 or f16 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "auto", paramLabel = "DTYPE", description = "compute dtype: auto, f32 or f16 (default: ${DEFAULT-VALUE})")
     String dtype;
 
     @Option(names = "--prompt", paramLabel = "TEXT", description = "prompt text (the question for LLaVA)")
@@ -57,19 +57,19 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--vision-tower", paramLabel = "DIR", description = "local CLIP vision tower checkpoint for LLaVA")
     Path visionTower;
 
-    @Option(names = "--tokens", defaultValue = "8", description = "tokens to generate (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tokens", defaultValue = "8", paramLabel = "N", description = "tokens to generate (default: ${DEFAULT-VALUE})")
     int tokens;
 
     @Option(names = "--threads", paramLabel = "N", description = "engine CPU threads (default: all cores; 1 is faster on a busy machine)")
     Integer threads;
 
-    @Option(names = "--max-abs-delta", defaultValue = "0.01", description = "largest allowed |logit delta| vs the reference (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-abs-delta", defaultValue = "0.01", paramLabel = "X", description = "largest allowed |logit delta| vs the reference (default: ${DEFAULT-VALUE})")
     double maxAbsDelta;
 
-    @Option(names = "--min-top1", defaultValue = "1.0", description = "smallest allowed top-1 agreement (default: ${DEFAULT-VALUE})")
+    @Option(names = "--min-top1", defaultValue = "1.0", paramLabel = "X", description = "smallest allowed top-1 agreement (default: ${DEFAULT-VALUE})")
     double minTop1;
 
-    @Option(names = "--max-kl", defaultValue = "0.001", description = "largest allowed mean KL in nats (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-kl", defaultValue = "0.001", paramLabel = "X", description = "largest allowed mean KL in nats (default: ${DEFAULT-VALUE})")
     double maxKl;
 
     @Option(names = "--json", description = "print the report as JSON")
