@@ -12,7 +12,8 @@ import java.util.List;
  * Where and in which dtype the model runs. {@code --device auto} takes GPU 0 when the engine's
  * native library sees a CUDA device, else the CPU. The compute dtype is F32 for F32 and BF16
  * weights (BF16 is widened; the engine cannot run it) and for F16 weights on a CPU with room for
- * the widened copy; F16 weights stay F16 on a GPU, or on a CPU too small for F32.
+ * the widened copy; F16 weights stay F16 on a GPU, and on a CPU too small for an F32 copy F16 and
+ * BF16 weights are computed in F16 (BF16 narrowed in Java, range-checked by {@link WeightStore}).
  */
 record DevicePlan(Device device, DataType computeType) {
 
@@ -57,23 +58,23 @@ record DevicePlan(Device device, DataType computeType) {
     }
 
     private static DataType autoType(Device device, List<TensorInfo> tensors) {
-        long f16 = 0;
-        long other = 0;
+        long half = 0;
+        long bf16 = 0;
+        long all = 0;
         for (TensorInfo t : tensors) {
-            if (t.dtype() == DType.F16) {
-                f16 += t.elementCount();
-            } else if (t.dtype().isComputeFloat()) {
-                other += t.elementCount();
+            if (t.dtype().isComputeFloat()) {
+                all += t.elementCount();
+                half += t.dtype() == DType.F16 ? t.elementCount() : 0;
+                bf16 += t.dtype() == DType.BF16 ? t.elementCount() : 0;
             }
         }
-        if (f16 == 0 || other > f16) {
-            return DataType.FLOAT32;
+        if (half + bf16 == 0) {
+            return DataType.FLOAT32; // F32 weights alias the mapped file on the CPU: no copy to fit
         }
         if (device.isGpu()) {
-            return DataType.FLOAT16;
+            return bf16 > 0 ? DataType.FLOAT32 : DataType.FLOAT16;
         }
-        long f32Bytes = 4 * (f16 + other);
-        return f32Bytes <= physicalMemoryBytes() / 2 ? DataType.FLOAT32 : DataType.FLOAT16;
+        return 4 * all <= physicalMemoryBytes() / 2 ? DataType.FLOAT32 : DataType.FLOAT16;
     }
 
     static long physicalMemoryBytes() {

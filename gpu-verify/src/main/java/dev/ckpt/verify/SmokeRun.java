@@ -86,6 +86,10 @@ final class SmokeRun {
             List<String> unused = store.unused();
             checks.add(new Check("tensors-used", unused.isEmpty(), unused.isEmpty() ? "every tensor consumed"
                     : unused.size() + " tensor(s) not used by the forward pass: " + preview(unused)));
+            if (store.f16Overflows() > 0) {
+                checks.add(new Check("f16-range", false, store.f16Overflows() + " BF16 weight(s) exceed the F16 range when computed in"
+                        + " F16 (too little memory for F32): verify with --dtype f32 on a larger machine or a GPU"));
+            }
             if (adapter != null) {
                 List<String> unusedLora = adapter.unused();
                 checks.add(new Check("adapter-used", unusedLora.isEmpty(), unusedLora.isEmpty() ? "every LoRA pair applied at run time"

@@ -44,6 +44,7 @@ public final class WeightStore implements AutoCloseable {
     private final Set<String> used = new LinkedHashSet<>();
     private final List<Arena> widened = new ArrayList<>();
     private NDManager hostStaging;
+    private long f16Overflows;
     private long loadedBytes;
 
     /**
@@ -167,13 +168,18 @@ public final class WeightStore implements AutoCloseable {
         ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(dims);
         Arena staging = null;
         MemorySegment src = bytes;
-        DataType srcType = switch (dtype) {
+        DataType srcType0 = switch (dtype) {
             case F32 -> DataType.FLOAT32;
             case F16 -> DataType.FLOAT16;
             case BF16 -> DataType.FLOAT32;
             default -> throw new IllegalStateException("not a compute float: " + dtype);
         };
-        if (dtype == DType.BF16) {
+        DataType srcType = srcType0;
+        if (dtype == DType.BF16 && computeType == DataType.FLOAT16) {
+            staging = Arena.ofShared();
+            src = narrowBf16(bytes, staging);
+            srcType = DataType.FLOAT16;
+        } else if (dtype == DType.BF16) {
             staging = Arena.ofShared();
             src = widenBf16(bytes, staging);
         } else if (src.address() % srcType.getNumOfBytes() != 0) {
@@ -201,6 +207,11 @@ public final class WeightStore implements AutoCloseable {
                 staging.close();
             }
         }
+        if (out != raw || staging != null) {
+            if (bytes.isMapped()) {
+                bytes.unload(); // copied: let the kernel drop the file pages instead of keeping them resident
+            }
+        }
         return out;
     }
 
@@ -209,6 +220,29 @@ public final class WeightStore implements AutoCloseable {
             hostStaging = NDManager.newBaseManager(Device.cpu());
         }
         return hostStaging;
+    }
+
+    /**
+     * BF16 to F16 (round to nearest even) for CPUs without room for F32; values beyond the F16
+     * range become infinite and are counted ({@link #f16Overflows()}).
+     */
+    private MemorySegment narrowBf16(MemorySegment bf16, Arena arena) {
+        long n = bf16.byteSize() / 2;
+        MemorySegment f16 = arena.allocate(n * 2, 64);
+        for (long i = 0; i < n; i++) {
+            float v = Float.intBitsToFloat((bf16.getAtIndex(LE_SHORT, i) & 0xffff) << 16);
+            short h = Float.floatToFloat16(v);
+            if (Float.isFinite(v) && Float.isInfinite(Float.float16ToFloat(h))) {
+                f16Overflows++;
+            }
+            f16.setAtIndex(LE_SHORT, i, h);
+        }
+        return f16;
+    }
+
+    /** Finite BF16 weights that became infinite when narrowed to F16 (0 unless computing BF16 weights in F16). */
+    public long f16Overflows() {
+        return f16Overflows;
     }
 
     /** BF16 to F32 is exact: the bf16 bits are the high half of the f32 bits. */

@@ -121,6 +121,36 @@ class VerifyChecksTest {
     }
 
     @Test
+    void bf16WeightsComputedInF16AreNarrowedAndRangeChecked() throws Exception {
+        Path f32 = model("f32", 4);
+        Path bf16 = tmp.resolve("bf16");
+        var s = TinyModels.LlamaSpec.small();
+        Map<String, float[]> w = TinyModels.writeLlama(bf16, new TinyModels.LlamaSpec(s.hidden(), s.intermediate(), s.layers(),
+                s.heads(), s.kvHeads(), s.tied(), "BF16", null, s.ropeTheta(), 4));
+        SmokeReport r = Verify.run(new Verify.Options(bf16, new Reference.Model(f32), "cpu", "f16", null, null, null, null, 4,
+                Verify.Thresholds.ROUNDED));
+        assertThat(r.computeType()).isEqualTo("float16");
+        assertThat(r.passed()).as(ReportFormats.summary(r)).isTrue();
+
+        Map<String, SafetensorsBytes.Tensor> t = new LinkedHashMap<>();
+        try (CheckpointSource src = CheckpointSource.open(bf16)) {
+            for (var info : src.tensors()) {
+                float[] v = w.get(info.name()).clone();
+                if (info.name().equals("model.layers.0.mlp.up_proj.weight")) {
+                    v[3] = 1e6f; // fine in BF16, infinite in F16
+                }
+                t.put(info.name(), new SafetensorsBytes.Tensor(info.shape().dims(), v));
+            }
+        }
+        SafetensorsBytes.write(bf16.resolve("model.safetensors"), t, "BF16");
+        SmokeReport over = Verify.run(new Verify.Options(bf16, null, "cpu", "f16", null, null, null, null, 2, Verify.Thresholds.EXACT));
+        assertThat(over.passed()).isFalse();
+        assertThat(over.checks()).anyMatch(c -> c.name().equals("f16-range") && !c.passed() && c.detail().startsWith("1 BF16"));
+        assertThat(Verify.run(new Verify.Options(bf16, null, "cpu", "f32", null, null, null, null, 2, Verify.Thresholds.EXACT))
+                .checks()).noneMatch(c -> c.name().equals("f16-range"));
+    }
+
+    @Test
     void reportsRenderAsJsonAndJunit() throws Exception {
         Path dir = model("m", 1);
         rewrite(dir, "model.extra.weight", null, null);
