@@ -68,10 +68,9 @@ public final class ConvertCommand implements Callable<Integer> {
         double seconds = Math.max(1e-9, r.write().elapsed().toNanos() / 1e9);
         var o = spec.commandLine().getOut();
         if (json) {
-            o.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("out", r.out().toString())
-                    .put("tensors", r.tensorCount()).put("converted", r.convertedTensors()).put("sourceBytes", r.sourceBytes())
-                    .put("outputBytes", r.write().tensorBytes()).put("shards", r.write().weightFiles().size())
-                    .put("sideFiles", r.write().sideFiles().size()).put("seconds", Math.round(seconds * 1000) / 1000.0));
+            o.printf(Locale.ROOT, "{\"out\":\"%s\",\"tensors\":%d,\"converted\":%d,\"sourceBytes\":%d,\"outputBytes\":%d,\"shards\":%d,\"seconds\":%.3f}%n",
+                    r.out().toString().replace("\\", "\\\\").replace("\"", "\\\""), r.tensorCount(), r.convertedTensors(),
+                    r.sourceBytes(), r.write().tensorBytes(), r.write().weightFiles().size(), seconds);
         } else {
             o.printf(Locale.ROOT, "wrote %s: %d tensors (%d converted), %s in %d shard(s), %d side files, %.2f s (%s/s read)%n",
                     r.out(), r.tensorCount(), r.convertedTensors(), ByteSize.format(r.write().tensorBytes()),
