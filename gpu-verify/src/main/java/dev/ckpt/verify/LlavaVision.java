@@ -47,9 +47,19 @@ final class LlavaVision implements AutoCloseable {
      */
     static LlavaVision load(JsonNode config, Path configFile, WeightStore store, Path towerDir, long hidden)
             throws IOException {
+        String aspect = config.path("image_aspect_ratio").asText("square");
+        String merge = config.path("mm_patch_merge_type").asText("flat");
+        if (aspect.startsWith("anyres") || !merge.equals("flat")) {
+            throw new FormatException(configFile, Kind.UNSUPPORTED, "LLaVA-1.6 image handling (image_aspect_ratio '" + aspect
+                    + "', mm_patch_merge_type '" + merge + "') is not supported; verify runs LLaVA-1.5 (pad/square, flat)");
+        }
+        String towerName = config.path("mm_vision_tower").asText("").toLowerCase(java.util.Locale.ROOT);
+        if (towerName.contains("intern")) {
+            throw new FormatException(configFile, Kind.UNSUPPORTED, "InternViT vision towers are not supported (CLIP only)");
+        }
         int select = config.path("mm_vision_select_layer").asInt(-2);
         String feature = config.path("mm_vision_select_feature").asText("patch");
-        boolean pad = config.path("image_aspect_ratio").asText("square").equals("pad");
+        boolean pad = aspect.equals("pad");
         String projType = config.path("mm_projector_type").asText("linear");
         ClipVisionTower tower;
         WeightStore tStore = null;

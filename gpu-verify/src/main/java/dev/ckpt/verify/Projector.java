@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 /**
  * LLaVA's multimodal projector ({@code llava/model/multimodal_projector/builder.py}):
  * {@code linear} ({@code model.mm_projector.{weight,bias}}) or {@code mlpNx_gelu}
- * ({@code model.mm_projector.{0,2,4..}.{weight,bias}} with exact-erf GELU between the linears).
+ * ({@code model.mm_projector.{0,2,4..}.{weight,bias}} with exact-erf GELU between the linears) or
+ * {@code identity}.
  */
 public final class Projector {
     private static final Pattern MLP = Pattern.compile("^mlp(\\d+)x_gelu$");
@@ -29,7 +30,12 @@ public final class Projector {
     public Projector(String type, WeightStore store, long visionHidden, long hidden) throws IOException {
         String p = "model.mm_projector.";
         Matcher m = MLP.matcher(type);
-        if (type.equals("linear")) {
+        if (type.equals("identity")) {
+            if (visionHidden != hidden) {
+                throw new FormatException(null, Kind.MISMATCH, "identity projector needs mm_hidden_size " + visionHidden
+                        + " to equal hidden_size " + hidden);
+            }
+        } else if (type.equals("linear")) {
             linears.add(new NDArray[] {store.load(p + "weight", hidden, visionHidden), store.load(p + "bias", hidden)});
         } else if (m.matches()) {
             int depth = Integer.parseInt(m.group(1));
@@ -38,7 +44,7 @@ public final class Projector {
                 linears.add(new NDArray[] {store.load(p + (2 * i) + ".weight", hidden, in), store.load(p + (2 * i) + ".bias", hidden)});
             }
         } else {
-            throw new FormatException(null, Kind.UNSUPPORTED, "mm_projector_type '" + type + "' is not supported (linear, mlpNx_gelu)");
+            throw new FormatException(null, Kind.UNSUPPORTED, "mm_projector_type '" + type + "' is not supported (linear, mlpNx_gelu, identity)");
         }
     }
 

@@ -139,6 +139,17 @@ class LlavaTest {
     }
 
     @Test
+    void llava16ImageHandlingIsReportedUnsupported() throws Exception {
+        Path dir = tmp.resolve("llava");
+        TinyModels.writeLlava(dir, spec, clip, true, null);
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) TinyModels.JSON.readTree(dir.resolve("config.json").toFile());
+        cfg.put("image_aspect_ratio", "anyres").put("mm_patch_merge_type", "spatial_unpad");
+        TinyModels.JSON.writeValue(dir.resolve("config.json").toFile(), cfg);
+        assertThatThrownBy(() -> Verify.run(Verify.Options.of(dir))).isInstanceOf(FormatException.class)
+                .hasMessageContaining("LLaVA-1.6").hasMessageContaining("anyres");
+    }
+
+    @Test
     void promptTemplateIsLlavaV1() {
         assertThat(LlavaPrompt.text("Hi?", false)).endsWith("human's questions. USER: <image>\nHi? ASSISTANT:");
         assertThat(List.of(LlavaPrompt.IMAGE_TOKEN)).containsExactly(-200);
