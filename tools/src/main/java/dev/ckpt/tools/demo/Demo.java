@@ -28,7 +28,8 @@ public final class Demo {
                 new TorchBinStep(),
                 new DownloadStep(),
                 new DeltaStep(),
-                new LoraStep());
+                new LoraStep(),
+                new VerifyStep());
     }
 
     /**
