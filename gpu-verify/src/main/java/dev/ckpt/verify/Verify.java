@@ -107,7 +107,7 @@ public final class Verify {
         EngineThreads.configure();
         int[] ids = options.promptIds() == null ? null : options.promptIds().stream().mapToInt(Integer::intValue).toArray();
         SmokeRun.Settings settings = new SmokeRun.Settings(options.device(), options.dtype(), options.prompt(), ids,
-                options.image(), options.visionTower(), options.tokens(), null);
+                options.image(), options.visionTower(), options.tokens(), List.of());
         SmokeRun.Result cand;
         try (WeightSource src = CheckpointSource.open(options.model())) {
             cand = SmokeRun.run(src, settings, null);
@@ -117,9 +117,9 @@ public final class Verify {
         if (options.reference() != null && cand.generated().length > 0) {
             SmokeRun.Result ref;
             // the reference runs at its own natural precision ("auto"), on the same device
-            Path adapter = options.reference() instanceof Reference.WithLora l ? l.adapter() : null;
+            List<Reference.Adapter> adapters = options.reference() instanceof Reference.WithLora l ? l.adapters() : List.of();
             SmokeRun.Settings forcedIds = new SmokeRun.Settings(settings.device(), "auto", null, cand.promptIds(),
-                    settings.image(), settings.visionTower(), settings.tokens(), adapter);
+                    settings.image(), settings.visionTower(), settings.tokens(), adapters);
             try (WeightSource src = openReference(options.reference())) {
                 ref = SmokeRun.run(src, forcedIds, cand.generated());
             }

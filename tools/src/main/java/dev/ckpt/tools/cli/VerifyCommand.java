@@ -27,14 +27,15 @@ public final class VerifyCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory or .safetensors file")
+    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory, weight file or hub id org/name[@rev]")
     Path source;
 
-    @Option(names = "--reference", paramLabel = "SRC", description = "checkpoint the model claims to equal")
+    @Option(names = "--reference", paramLabel = "SRC", description = "checkpoint the model claims to equal (path or hub id)")
     Path reference;
 
-    @Option(names = "--reference-lora", paramLabel = "DIR", description = "apply this PEFT LoRA adapter to --reference at run time (merge-lora's reference)")
-    Path referenceLora;
+    @Option(names = "--reference-lora", paramLabel = "DIR[:WEIGHT]", description = "apply this PEFT LoRA adapter to --reference at run time"
+            + " (merge-lora's reference; repeatable, as merge-lora's --lora)")
+    List<String> referenceLoras = new java.util.ArrayList<>();
 
     @Option(names = "--reference-delta", paramLabel = "DIR", description = "reference = --reference + this delta, summed in f32 (apply-delta's reference)")
     Path referenceDelta;
@@ -91,13 +92,27 @@ public final class VerifyCommand implements Callable<Integer> {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
-        if ((referenceLora != null || referenceDelta != null) && reference == null) {
+        if ((!referenceLoras.isEmpty() || referenceDelta != null) && reference == null) {
             throw new CkptException(ExitCodes.USAGE, "--reference-lora and --reference-delta need --reference BASE");
         }
-        if (referenceLora != null && referenceDelta != null) {
+        if (!referenceLoras.isEmpty() && referenceDelta != null) {
             throw new CkptException(ExitCodes.USAGE, "--reference-lora and --reference-delta are exclusive");
         }
-        Reference ref = reference == null ? null : referenceLora != null ? new Reference.WithLora(reference, referenceLora)
+        var resolver = dev.ckpt.tools.source.SourceResolver.fromEnvironment(); // paths or hub ids org/name[@rev]
+        source = resolver.resolve(source.toString());
+        reference = reference == null ? null : resolver.resolve(reference.toString());
+        List<Reference.Adapter> adapters = new java.util.ArrayList<>();
+        for (String arg : referenceLoras) {
+            dev.ckpt.tools.ops.MergeLora.LoraSource a;
+            try {
+                a = dev.ckpt.tools.ops.MergeLora.LoraSource.parse(arg);
+            } catch (IllegalArgumentException e) {
+                throw new CkptException(ExitCodes.USAGE, "--reference-lora " + arg + ": " + e.getMessage());
+            }
+            adapters.add(new Reference.Adapter(resolver.resolve(a.dir().toString()), a.weight()));
+        }
+        referenceDelta = referenceDelta == null ? null : resolver.resolve(referenceDelta.toString());
+        Reference ref = reference == null ? null : !adapters.isEmpty() ? new Reference.WithLora(reference, adapters)
                 : referenceDelta != null ? new Reference.WithDelta(reference, referenceDelta) : new Reference.Model(reference);
         Verify.Options options;
         Verify.Outcome outcome;

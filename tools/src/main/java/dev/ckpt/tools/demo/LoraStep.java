@@ -66,7 +66,12 @@ public final class LoraStep implements DemoStep {
     }
 
     /** Writes adapter_config.json + adapter_model.safetensors with random factors shaped for {@code model}. */
-    static Path writeAdapter(Path model, Path dir) throws Exception {
+    public static Path writeAdapter(Path model, Path dir) throws Exception {
+        return writeAdapter(model, dir, 0);
+    }
+
+    /** {@link #writeAdapter(Path, Path)} with other random factors for each {@code seed}. */
+    public static Path writeAdapter(Path model, Path dir, long seed) throws Exception {
         List<PlannedTensor> tensors = new ArrayList<>();
         try (Checkpoint base = Checkpoint.open(model)) {
             for (TensorInfo t : base.tensors()) {
@@ -75,8 +80,8 @@ public final class LoraStep implements DemoStep {
                     String m = "base_model.model." + n.substring(0, n.length() - ".weight".length());
                     long out = t.shape().dim(0);
                     long in = t.shape().dim(1);
-                    tensors.add(random(m + ".lora_A.weight", RANK, in, n.hashCode()));
-                    tensors.add(random(m + ".lora_B.weight", out, RANK, ~n.hashCode()));
+                    tensors.add(random(m + ".lora_A.weight", RANK, in, n.hashCode() + 31 * seed));
+                    tensors.add(random(m + ".lora_B.weight", out, RANK, ~n.hashCode() + 31 * seed));
                 }
             }
         }
