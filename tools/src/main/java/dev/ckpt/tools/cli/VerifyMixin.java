@@ -43,6 +43,13 @@ public final class VerifyMixin {
     @Option(names = "--verify-max-kl", paramLabel = "X", description = "override the operation's largest allowed mean KL (nats)")
     Double maxKl;
 
+    /** Test-only: called with the output just before it is verified (tests corrupt it here); null normally. */
+    interface BeforeVerify {
+        void accept(Path output) throws IOException;
+    }
+
+    static volatile BeforeVerify testHook;
+
     /** True when {@code --verify} was given. */
     public boolean enabled() {
         return enabled;
@@ -63,6 +70,10 @@ public final class VerifyMixin {
     public Optional<SmokeReport> run(Path output, Reference reference, Verify.Thresholds thresholds) throws IOException {
         if (!enabled) {
             return Optional.empty();
+        }
+        BeforeVerify hook = testHook;
+        if (hook != null) {
+            hook.accept(output);
         }
         SmokeReport report;
         try {

@@ -83,6 +83,42 @@ class OperationVerifyCommandTest {
     }
 
     @Test
+    void corruptedOutputsFailTheirOperationWithExitFive() throws Exception {
+        VerifyMixin.testHook = OperationVerifyCommandTest::zeroABlock;
+        try {
+            Path out = tmp.resolve("rebuilt-corrupt");
+            CliRunner d = CliRunner.run("apply-delta", "--base", base.toString(), "--delta", delta.toString(), "--out", out.toString(),
+                    "--verify", "--verify-device", "cpu");
+            System.out.println(d.err());
+            assertThat(d.exitCode()).isEqualTo(5);
+            assertThat(d.err().strip().lines()).singleElement().asString().startsWith("ckpt: verification of " + out + " failed: ");
+            assertThat(d.out()).contains("verification: FAIL vs ");
+
+            Path a1 = LoraStep.writeAdapter(base, tmp.resolve("lora-c"), 4);
+            Path merged = tmp.resolve("merged-corrupt");
+            CliRunner m = CliRunner.run("merge-lora", "--base", base.toString(), "--lora", a1.toString(), "--out", merged.toString(),
+                    "--verify", "--verify-device", "cpu", "--json");
+            assertThat(m.exitCode()).isEqualTo(5);
+            assertThat(m.err().strip().lines()).singleElement().asString().startsWith("ckpt: verification of " + merged + " failed: ");
+            assertThat(new ObjectMapper().readTree(m.out()).get("verification").get("passed").asBoolean()).isFalse();
+        } finally {
+            VerifyMixin.testHook = null;
+        }
+    }
+
+    /** Zeroes 16 KiB in the middle of the first weight file's tensor data. */
+    static void zeroABlock(Path dir) throws java.io.IOException {
+        Path file;
+        try (var files = java.nio.file.Files.list(dir)) {
+            file = files.filter(f -> f.toString().endsWith(".safetensors")).sorted().findFirst().orElseThrow();
+        }
+        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            ch.write(java.nio.ByteBuffer.allocate(16 * 1024), size / 2);
+        }
+    }
+
+    @Test
     void verifyWithDryRunIsAUsageError() {
         CliRunner r = CliRunner.run("apply-delta", "--base", base.toString(), "--delta", delta.toString(), "--dry-run", "--verify");
         assertThat(r.exitCode()).isEqualTo(2);
