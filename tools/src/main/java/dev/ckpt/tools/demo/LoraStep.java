@@ -37,6 +37,7 @@ public final class LoraStep implements DemoStep {
         MergeLora.Report r = MergeLora.run(new MergeLora.Options(ctx.model(), List.of(new MergeLora.LoraSource(adapter, 1.0)),
                 merged, false, WriteOptions.defaults()), ProgressListener.NONE);
         ctx.artifacts().put("merged", merged);
+        ctx.artifacts().put("lora", adapter); // VerifyStep compares merged with model + this adapter at run time
         String q = "model.layers.0.self_attn.q_proj";
         double maxErr;
         try (Checkpoint base = Checkpoint.open(ctx.model()); Checkpoint a = Checkpoint.open(adapter.resolve("adapter_model.safetensors"));
