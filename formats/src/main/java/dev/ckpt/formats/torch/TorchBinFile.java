@@ -1,5 +1,6 @@
 package dev.ckpt.formats.torch;
 
+import dev.ckpt.formats.FileRange;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.FormatException.Kind;
 import dev.ckpt.formats.Shape;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A PyTorch checkpoint written by {@code torch.save} (zip format, PyTorch ≥ 1.6), read without
@@ -190,6 +192,18 @@ public final class TorchBinFile implements TensorFile {
     public boolean isContiguous(String name) {
         TensorRef t = ref(name);
         return StridedGather.isContiguous(t.size(), t.stride());
+    }
+
+    /** Contiguous tensors: their range of this file (storage record offset + storage offset). */
+    @Override
+    public Optional<FileRange> fileRange(String name) {
+        TensorRef t = ref(name);
+        if (!StridedGather.isContiguous(t.size(), t.stride())) {
+            return Optional.empty();
+        }
+        long bytes = t.dtype().byteSizeFor(Shape.of(t.size()).elementCount());
+        return Optional.of(new FileRange(path, records.fileOffset(t.storage().key())
+                + t.storageOffset() * (t.dtype().bitSize() / 8), bytes));
     }
 
     @Override

@@ -86,6 +86,12 @@ class TorchBinFileTest {
             assertThat(f.sharedStorages()).containsExactly(List.of("embed.weight", "lm_head.weight", "second_row"));
             assertThat(floatsOf(f.view("lm_head.weight"))).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
             assertThat(floatsOf(f.view("second_row"))).containsExactly(4, 5, 6, 7);
+            // the file range of a tensor at a storage offset holds exactly its view's bytes
+            var range = f.fileRange("second_row").orElseThrow();
+            byte[] all = Files.readAllBytes(file);
+            assertThat(range.byteSize()).isEqualTo(16);
+            assertThat(MemorySegment.ofArray(java.util.Arrays.copyOfRange(all, (int) range.byteOffset(),
+                    (int) (range.byteOffset() + 16))).mismatch(f.view("second_row").data())).isEqualTo(-1);
         }
     }
 
@@ -105,6 +111,7 @@ class TorchBinFileTest {
         try (TorchBinFile f = TorchBinFile.open(file)) {
             assertThat(f.isContiguous("m")).isTrue();
             assertThat(f.isContiguous("t")).isFalse();
+            assertThat(f.fileRange("t")).isEmpty();
             assertThat(floatsOf(f.view("t"))).containsExactly(0, 3, 1, 4, 2, 5);
             assertThat(floatsOf(f.view("col1"))).containsExactly(1, 4);
             assertThat(floatsOf(f.view("every_other"))).containsExactly(1, 4);
