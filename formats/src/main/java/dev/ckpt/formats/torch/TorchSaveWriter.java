@@ -51,6 +51,7 @@ public final class TorchSaveWriter {
     private String wrapKey;
     private boolean forceZip64;
     private boolean metadata = true;
+    private String serializationId = "1234567890123456789012345678901234567890";
 
     /** @param archiveName the top folder of every record ({@code "archive"} when saving to a stream) */
     public TorchSaveWriter(String archiveName) {
@@ -101,6 +102,12 @@ public final class TorchSaveWriter {
         return this;
     }
 
+    /** The {@code .data/serialization_id} record (torch writes 40 random digits per save). */
+    public TorchSaveWriter serializationId(String id) {
+        this.serializationId = Objects.requireNonNull(id, "id");
+        return this;
+    }
+
     /** Row-major strides for {@code size}. */
     public static long[] contiguousStride(long[] size) {
         long[] stride = new long[size.length];
@@ -126,7 +133,7 @@ public final class TorchSaveWriter {
                 zip.add(p + "data/" + s.key, s.dtype.byteSizeFor(s.elementCount), s.fill);
             }
             zip.add(p + "version", ascii("3\n"));
-            zip.add(p + ".data/serialization_id", ascii("1234567890123456789012345678901234567890"));
+            zip.add(p + ".data/serialization_id", ascii(serializationId));
             zip.finish();
         }
     }
