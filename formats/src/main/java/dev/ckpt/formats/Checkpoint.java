@@ -43,6 +43,7 @@ public final class Checkpoint implements AutoCloseable {
     private final Optional<Path> indexFile;
     private final List<TensorInfo> tensors = new ArrayList<>();
     private final Map<String, TensorFile> owner = new HashMap<>();
+    private final Map<String, TensorInfo> byName = new HashMap<>();
     private final List<Problem> problems = new ArrayList<>();
     private ObjectNode config;
 
@@ -129,6 +130,7 @@ public final class Checkpoint implements AutoCloseable {
                 TensorFile first = owner.putIfAbsent(t.name(), f);
                 if (first == null) {
                     tensors.add(t);
+                    byName.put(t.name(), t);
                 } else {
                     problem(Kind.DUPLICATE_TENSOR, "tensor '" + t.name() + "' appears in both "
                             + first.path().getFileName() + " and " + f.path().getFileName());
@@ -239,9 +241,9 @@ public final class Checkpoint implements AutoCloseable {
         return Collections.unmodifiableList(tensors);
     }
 
+    /** The tensor called {@code name}, if this checkpoint has it. */
     public Optional<TensorInfo> tensor(String name) {
-        TensorFile f = owner.get(name);
-        return f == null ? Optional.empty() : f.tensors().stream().filter(t -> t.name().equals(name)).findFirst();
+        return Optional.ofNullable(byName.get(name));
     }
 
     /**
@@ -307,6 +309,7 @@ public final class Checkpoint implements AutoCloseable {
         return ignoredFiles;
     }
 
+    /** The weight index ({@code *.safetensors.index.json}) that was read, if any. */
     public Optional<Path> indexFile() {
         return indexFile;
     }
@@ -321,6 +324,7 @@ public final class Checkpoint implements AutoCloseable {
         return problems.stream().map(Problem::message).toList();
     }
 
+    /** {@link #problems()} with their {@link Kind}s, for callers that need to tell them apart. */
     public List<Problem> problemDetails() {
         return List.copyOf(problems);
     }

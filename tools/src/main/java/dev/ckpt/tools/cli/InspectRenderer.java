@@ -18,13 +18,16 @@ final class InspectRenderer {
 
     static void text(Inspect.Report r, PrintWriter out) {
         out.println(r.path());
-        out.printf("  kind:          %s (%s)%n", r.kind().label(), r.kindReason());
-        r.architecture().ifPresent(a -> out.printf("  architecture:  %s%n", a));
-        r.config().forEach((k, v) -> out.printf("  %-14s %s%n", k + ":", v.isTextual() ? v.asText() : v.toString()));
-        out.printf(Locale.ROOT, "  parameters:    %,d (%.2f B)%n", r.parameterCount(), r.parameterCount() / 1e9);
-        out.printf("  tensor bytes:  %s%n", ByteSize.format(r.tensorBytes()));
-        out.printf("  weight files:  %s%n", r.weightFiles().isEmpty() ? "(none)" : String.join(", ", r.weightFiles()));
-        out.printf("  side files:    %s%n", r.sideFiles().isEmpty() ? "(none)" : String.join(", ", r.sideFiles()));
+        out.printf("  kind:                     %s (%s)%n", r.kind().label(), r.kindReason());
+        r.architecture().ifPresent(a -> out.printf("  architecture:             %s%n", a));
+        r.config().forEach((k, v) -> out.printf("  %-25s %s%n", k + ":", v.isTextual() ? v.asText() : v.toString()));
+        out.printf(Locale.ROOT, "  parameters:               %,d (%.2f B)%n", r.parameterCount(), r.parameterCount() / 1e9);
+        out.printf("  tensor bytes:             %s%n", ByteSize.format(r.tensorBytes()));
+        out.printf("  weight files:             %s%n", r.weightFiles().isEmpty() ? "(none)" : String.join(", ", r.weightFiles()));
+        out.printf("  side files:               %s%n", r.sideFiles().isEmpty() ? "(none)" : String.join(", ", r.sideFiles()));
+        if (!r.ignoredFiles().isEmpty()) {
+            out.printf("  not read:                 %s%n", String.join(", ", r.ignoredFiles()));
+        }
         out.printf("  tensors (%d):%n", r.tensors().size());
         int width = r.tensors().stream().mapToInt(t -> t.name().length()).max().orElse(4);
         for (Inspect.TensorRow t : r.tensors()) {
@@ -32,7 +35,7 @@ final class InspectRenderer {
                     ByteSize.format(t.byteSize()), t.file());
         }
         if (r.problems().isEmpty()) {
-            out.println("  problems:      none");
+            out.println("  problems:                 none");
         } else {
             out.printf("  problems (%d):%n", r.problems().size());
             r.problems().forEach(p -> out.println("    - " + p));
@@ -54,6 +57,8 @@ final class InspectRenderer {
         root.withArray("weightFiles");
         r.sideFiles().forEach(root.withArray("sideFiles")::add);
         root.withArray("sideFiles");
+        r.ignoredFiles().forEach(root.withArray("ignoredFiles")::add);
+        root.withArray("ignoredFiles");
         ArrayNode tensors = root.putArray("tensors");
         for (Inspect.TensorRow t : r.tensors()) {
             ObjectNode n = tensors.addObject().put("name", t.name()).put("dtype", t.dtype().name());

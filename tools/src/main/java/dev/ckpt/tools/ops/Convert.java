@@ -9,6 +9,7 @@ import dev.ckpt.formats.DType;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.PlannedTensor;
+import dev.ckpt.formats.RangeRecipe;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.SideFile;
 import dev.ckpt.formats.TensorInfo;
@@ -116,29 +117,34 @@ public final class Convert {
     }
 
     private static TensorRecipe recipe(Checkpoint c, TensorInfo t, DType to) {
-        return target -> {
+        return new ConvertRecipe(c, t, to);
+    }
+
+    /** Converts any element-aligned byte range of one tensor, releasing the source pages it read. */
+    private record ConvertRecipe(Checkpoint c, TensorInfo t, DType to) implements RangeRecipe {
+        @Override
+        public void fillRange(long byteOffset, MemorySegment target) throws IOException {
             MemorySegment src = c.view(t.name()).data();
-            long count = t.elementCount();
-            int fromBytes = Math.max(1, t.dtype().bitSize() / 8);
-            long perChunk = Math.max(1, CHUNK_BYTES / fromBytes);
             if (to == t.dtype()) {
-                for (long off = 0; off < src.byteSize(); off += CHUNK_BYTES) {
-                    long n = Math.min(CHUNK_BYTES, src.byteSize() - off);
-                    MemorySegment.copy(src, off, target, off, n);
-                    MappedMemory.release(src.asSlice(off, n));
-                    MappedMemory.release(target.asSlice(off, n));
+                for (long off = 0; off < target.byteSize(); off += CHUNK_BYTES) {
+                    long n = Math.min(CHUNK_BYTES, target.byteSize() - off);
+                    MemorySegment s = src.asSlice(byteOffset + off, n);
+                    MemorySegment.copy(s, 0, target, off, n);
+                    MappedMemory.release(s);
                 }
                 return;
             }
+            int fromBytes = t.dtype().bitSize() / 8;
             int toBytes = to.bitSize() / 8;
+            long first = byteOffset / toBytes;
+            long count = target.byteSize() / toBytes;
+            long perChunk = Math.max(1, CHUNK_BYTES / fromBytes);
             for (long done = 0; done < count; done += perChunk) {
                 long n = Math.min(perChunk, count - done);
-                MemorySegment s = src.asSlice(done * fromBytes, n * fromBytes);
-                MemorySegment d = target.asSlice(done * toBytes, n * toBytes);
-                FloatCodec.convert(s, t.dtype(), d, to, n);
+                MemorySegment s = src.asSlice((first + done) * fromBytes, n * fromBytes);
+                FloatCodec.convert(s, t.dtype(), target.asSlice(done * toBytes, n * toBytes), to, n);
                 MappedMemory.release(s);
-                MappedMemory.release(d);
             }
-        };
+        }
     }
 }

@@ -27,7 +27,7 @@ class InspectCommandTest {
         CliRunner r = CliRunner.run("inspect", model.toString());
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).contains("full model", "LlamaForCausalLM", "hidden_size:", "64", "139,840",
-                "model-00002-of-00002.safetensors", "lm_head.weight", "BF16", "problems:      none");
+                "model-00002-of-00002.safetensors", "lm_head.weight", "BF16", "problems:                 none");
         assertThat(r.err()).isEmpty();
     }
 
