@@ -24,6 +24,27 @@ public interface TensorFile extends AutoCloseable {
      */
     TensorView view(String name) throws IOException;
 
+    /**
+     * Groups of tensor names that share bytes in this file (tied weights, views of one storage),
+     * each of at least two names in file order. Formats without aliasing (safetensors) return none.
+     */
+    default List<List<String>> sharedStorages() {
+        return List.of();
+    }
+
+    /**
+     * Where the named tensor's bytes lie in this file, when they are stored there exactly as
+     * {@link #view} returns them (contiguous, little-endian, uncompressed); empty otherwise.
+     */
+    default java.util.Optional<FileRange> fileRange(String name) {
+        return java.util.Optional.empty();
+    }
+
+    /** What reading decided that a user may want to know (e.g. an unwrapped nested state dict). */
+    default List<String> notes() {
+        return List.of();
+    }
+
     @Override
     void close();
 }

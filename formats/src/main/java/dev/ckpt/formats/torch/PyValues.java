@@ -97,6 +97,17 @@ final class PyValues {
     record TensorRef(StorageRef storage, DType dtype, long storageOffset, long[] size, long[] stride) {
     }
 
+    /**
+     * Text from a hostile file made safe for a one-line message: control characters become
+     * {@code ?}, and at most 200 code points are kept.
+     */
+    static String printable(Object text) {
+        String s = String.valueOf(text);
+        StringBuilder b = new StringBuilder();
+        s.codePoints().limit(200).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return s.codePointCount(0, s.length()) > 200 ? b + "..." : b.toString();
+    }
+
     /** Depth of a value: 0 for atoms. */
     static int depth(Object value) {
         return value instanceof PyContainer c ? c.depth() : 0;

@@ -15,9 +15,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A pickle virtual machine restricted to what {@code torch.save} state dicts use (reference C2):
@@ -43,7 +41,9 @@ final class RestrictedUnpickler {
     private final List<Object> stack = new ArrayList<>();
     private final int[] marks;
     private int markCount;
-    private final Map<Long, Object> memo = new HashMap<>();
+    /** Memo slots by index; CPython numbers them 0, 1, 2... so a dense array is exact and compact. */
+    private Object[] memo = new Object[64];
+    private int memoCount;
     private long pos;
     private long opStart;
 
@@ -54,6 +54,11 @@ final class RestrictedUnpickler {
         this.limits = limits;
         this.calls = calls;
         this.marks = new int[limits.maxDepth()];
+    }
+
+    /** Bytes consumed so far (after {@link #load}: the pickle's length including STOP). */
+    long position() {
+        return pos;
     }
 
     /** Runs the pickle to its STOP opcode and returns the value it produced. */
@@ -162,7 +167,7 @@ final class RestrictedUnpickler {
                 case 'B' -> push(bytes(Integer.toUnsignedLong(read(I32, 4)))); // BINBYTES
                 case 'q' -> put(u8()); // BINPUT
                 case 'r' -> put(Integer.toUnsignedLong(read(I32, 4))); // LONG_BINPUT
-                case 0x94 -> put(memo.size()); // MEMOIZE
+                case 0x94 -> put(memoCount); // MEMOIZE
                 case 'h' -> get(u8()); // BINGET
                 case 'j' -> get(Integer.toUnsignedLong(read(I32, 4))); // LONG_BINGET
                 default -> throw corrupt(String.format("opcode 0x%02x is not used by torch.save state dicts", op));
@@ -172,7 +177,7 @@ final class RestrictedUnpickler {
 
     private AllowedGlobal global(String module, String name) throws FormatException {
         return AllowedGlobal.lookup(module, name)
-                .orElseThrow(() -> new UnsafePickleException(file, printable(module + "." + name)));
+                .orElseThrow(() -> new UnsafePickleException(file, PyValues.printable(module + "." + name)));
     }
 
     private void setItem(Object target, Object key, Object value) throws FormatException {
@@ -221,14 +226,21 @@ final class RestrictedUnpickler {
     }
 
     private void put(long index) throws FormatException {
-        if (memo.size() >= limits.maxMemo() && !memo.containsKey(index)) {
+        if (index < 0 || index >= limits.maxMemo()) {
             throw limit("memo size", limits.maxMemo());
         }
-        memo.put(index, peek());
+        Object top = peek();
+        if (index >= memo.length) {
+            memo = java.util.Arrays.copyOf(memo, (int) Math.min(limits.maxMemo(), Math.max(index + 1, 2L * memo.length)));
+        }
+        if (memo[(int) index] == null) {
+            memoCount++;
+        }
+        memo[(int) index] = top;
     }
 
     private void get(long index) throws FormatException {
-        Object value = memo.get(index);
+        Object value = index >= 0 && index < memo.length ? memo[(int) index] : null;
         if (value == null) {
             throw corrupt("memo index " + index + " was never stored");
         }
@@ -378,12 +390,6 @@ final class RestrictedUnpickler {
                 + " limit of " + max + " at byte " + opStart + "; no tensor state dict needs that (hostile or not a state dict)");
     }
 
-    /** Names from a hostile file may hold control characters: keep messages one printable line. */
-    private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        s.codePoints().limit(200).forEach(c -> b.appendCodePoint(c < 0x20 || c == 0x7f ? '?' : c));
-        return b.toString();
-    }
 
     /** Supplies the "corrupt pickle at the current opcode" error to the call semantics. */
     @FunctionalInterface

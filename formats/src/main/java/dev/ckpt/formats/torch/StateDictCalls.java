@@ -22,27 +22,34 @@ import java.util.Map;
  */
 final class StateDictCalls {
 
-    /** Byte length of the archive record {@code data/<key>}, or -1 when there is none. */
+    /** Byte length of the storage record of a key, or -1 when there is none; unknown yet: {@link Long#MAX_VALUE}. */
     @FunctionalInterface
-    interface StorageRecords {
+    interface RecordSizes {
         long byteSize(String key);
     }
 
     private final Path file;
     private final PickleLimits limits;
-    private final StorageRecords records;
+    private final RecordSizes records;
     private final Map<String, StorageRef> storages = new HashMap<>();
 
-    StateDictCalls(Path file, PickleLimits limits, StorageRecords records) {
+    StateDictCalls(Path file, PickleLimits limits, RecordSizes records) {
         this.file = file;
         this.limits = limits;
         this.records = records;
     }
 
-    /** BINPERSID: {@code ('storage', storage_type, key, location, numel)} → the storage. */
+    /**
+     * BINPERSID: {@code ('storage', storage_type, key, location, numel)} → the storage. Legacy files
+     * add a sixth field, {@code view_metadata}, which must be None (storage views are not read).
+     */
     StorageRef persistentLoad(Object pid, Corrupt corrupt) throws FormatException {
-        if (!(pid instanceof PyTuple t) || t.size() != 5 || !"storage".equals(t.get(0))) {
+        if (!(pid instanceof PyTuple t) || t.size() < 5 || t.size() > 6 || !"storage".equals(t.get(0))) {
             throw corrupt.at("persistent id is not a ('storage', type, key, location, numel) tuple");
+        }
+        if (t.size() == 6 && t.get(5) != PyValues.PyNone.NONE) {
+            throw new FormatException(file, Kind.UNSUPPORTED, "legacy storage views (view_metadata in a persistent id)"
+                    + " are not read; re-save the checkpoint with a current PyTorch");
         }
         if (!(t.get(1) instanceof AllowedGlobal type) || !(t.get(2) instanceof String key)
                 || !(t.get(3) instanceof String) || !(t.get(4) instanceof Long numel) || numel < 0) {
@@ -54,23 +61,28 @@ final class StateDictCalls {
         StorageRef known = storages.get(key);
         if (known != null) {
             if (known.dtype() != type.dtype() || known.elementCount() != numel) {
-                throw corrupt.at("storage '" + key + "' is declared twice with different types or sizes");
+                throw corrupt.at("storage '" + PyValues.printable(key) + "' is declared twice with different types or sizes");
             }
             return known;
         }
         long needed = byteSize(type.dtype(), numel);
         long available = records.byteSize(key);
         if (available < 0) {
-            throw new FormatException(file, Kind.TRUNCATED, "storage record data/" + key
+            throw new FormatException(file, Kind.TRUNCATED, "storage record data/" + PyValues.printable(key)
                     + " referenced by the pickle is missing from the archive");
         }
         if (available < needed) {
-            throw new FormatException(file, Kind.TRUNCATED, "storage record data/" + key + " has " + available
+            throw new FormatException(file, Kind.TRUNCATED, "storage record data/" + PyValues.printable(key) + " has " + available
                     + " bytes but the pickle declares " + numel + " " + type.dtype() + " elements (" + needed + " bytes)");
         }
         StorageRef ref = new StorageRef(key, type.dtype(), numel);
         storages.put(key, ref);
         return ref;
+    }
+
+    /** The storages the pickle referenced, by key. */
+    Map<String, StorageRef> storages() {
+        return Map.copyOf(storages);
     }
 
     /** REDUCE: {@code callable(*args)} for the allowed callables. */
@@ -90,15 +102,7 @@ final class StateDictCalls {
             }
             case REBUILD_TENSOR -> tensor(a, 4, 4, null, corrupt);
             case REBUILD_TENSOR_V2 -> tensor(a, 6, 7, null, corrupt);
-            case REBUILD_TENSOR_V3 -> {
-                if (a.size() < 7 || !(a.get(6) instanceof AllowedGlobal d) || d.role() != AllowedGlobal.Role.DTYPE) {
-                    if (a.size() >= 7 && a.get(6) instanceof AllowedGlobal d && d.role() == AllowedGlobal.Role.NOT_READ) {
-                        throw notRead(d);
-                    }
-                    throw corrupt.at("_rebuild_tensor_v3 needs a torch dtype as its 7th argument");
-                }
-                yield tensor(a, 7, 8, d.dtype(), corrupt);
-            }
+            case REBUILD_TENSOR_V3 -> tensor(a, 7, 8, v3DType(a, corrupt), corrupt);
             case REBUILD_PARAMETER, REBUILD_PARAMETER_WITH_STATE, PARAMETER_CLASS -> {
                 if (a.size() < 1 || !(a.get(0) instanceof TensorRef t)) {
                     throw corrupt.at(g.qualifiedName() + " needs a tensor as its first argument");
@@ -140,6 +144,18 @@ final class StateDictCalls {
             case NOT_READ -> throw notRead(g);
             case STORAGE_TYPE, DTYPE, TENSOR_CLASS -> throw corrupt.at(g.qualifiedName() + " is not callable here");
         };
+    }
+
+    /** The 7th argument of {@code _rebuild_tensor_v3}: a {@code torch.<dtype>} global. */
+    private DType v3DType(PyTuple a, Corrupt corrupt) throws FormatException {
+        Object d = a.size() >= 7 ? a.get(6) : null;
+        if (d instanceof AllowedGlobal g && g.role() == AllowedGlobal.Role.DTYPE) {
+            return g.dtype();
+        }
+        if (d instanceof AllowedGlobal g && g.role() == AllowedGlobal.Role.NOT_READ) {
+            throw notRead(g);
+        }
+        throw corrupt.at("_rebuild_tensor_v3 needs a torch dtype as its 7th argument");
     }
 
     /** NEWOBJ: {@code cls.__new__(cls, *args)}; only {@code Parameter(tensor, ...)} occurs in state dicts. */

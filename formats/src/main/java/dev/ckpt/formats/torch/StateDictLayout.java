@@ -38,14 +38,14 @@ record StateDictLayout(Map<String, TensorRef> tensors, List<String> notes) {
             notes.add("unwrapped the state dict under '" + unwrapKey + "'");
         } else if (!hasTensor(dict) && dict.items.size() == 1
                 && dict.items.values().iterator().next() instanceof PyDict only) {
-            String key = String.valueOf(dict.items.keySet().iterator().next());
+            String key = PyValues.printable(dict.items.keySet().iterator().next());
             chosen = only;
             notes.add("unwrapped the state dict under '" + key + "' (the only top-level entry)");
         } else if (!hasTensor(dict) && !dict.items.isEmpty()) {
             List<String> nestedKeys = new ArrayList<>();
             dict.items.forEach((k, v) -> {
                 if (v instanceof PyDict) {
-                    nestedKeys.add("'" + k + "'");
+                    nestedKeys.add("'" + PyValues.printable(k) + "'");
                 }
             });
             throw new FormatException(file, Kind.UNSUPPORTED, "no tensors at the top level of the pickle"
@@ -61,7 +61,7 @@ record StateDictLayout(Map<String, TensorRef> tensors, List<String> notes) {
                 }
                 tensors.put(name, t);
             } else {
-                notes.add("skipped non-tensor entry '" + e.getKey() + "' (" + PyValues.typeName(e.getValue()) + ")");
+                notes.add("skipped non-tensor entry '" + PyValues.printable(e.getKey()) + "' (" + PyValues.typeName(e.getValue()) + ")");
             }
         }
         return new StateDictLayout(Collections.unmodifiableMap(tensors), List.copyOf(notes));
@@ -70,8 +70,8 @@ record StateDictLayout(Map<String, TensorRef> tensors, List<String> notes) {
     private static PyDict nested(Path file, PyDict dict, String key) throws FormatException {
         Object value = dict.items.get(key);
         if (!(value instanceof PyDict nested)) {
-            throw new FormatException(file, Kind.MISSING_TENSOR, "no nested state dict under '" + key + "'; top-level keys: "
-                    + dict.items.keySet().stream().limit(20).map(k -> "'" + k + "'").toList());
+            throw new FormatException(file, Kind.MISSING_TENSOR, "no nested state dict under '" + PyValues.printable(key) + "'; top-level keys: "
+                    + dict.items.keySet().stream().limit(20).map(k -> "'" + PyValues.printable(k) + "'").toList());
         }
         return nested;
     }

@@ -1,5 +1,6 @@
 package dev.ckpt.formats.torch;
 
+import dev.ckpt.formats.FileRange;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.FormatException.Kind;
 import dev.ckpt.formats.Shape;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A PyTorch checkpoint written by {@code torch.save} (zip format, PyTorch ≥ 1.6), read without
@@ -27,9 +29,10 @@ import java.util.Objects;
  * {@link RestrictedUnpickler} whose allow-list only knows state-dict vocabulary, and tensors are
  * windows on the stored {@code data/<key>} records. Contiguous tensors are zero-copy slices of the
  * mapping; non-contiguous ones (transposed or strided views) are gathered on {@link #view} into
- * memory released by the garbage collector once the view is unreachable, so at most the tensors a
- * caller holds are copied. Tensors sharing a storage (tied weights) are reported by
- * {@link #sharedStorages()}. Legacy (pre-1.6) files are recognised and refused as unsupported.
+ * memory released by the garbage collector once the view is unreachable and the tensor has left a
+ * small cache of the last {@value #GATHER_CACHE_TENSORS} gathered tensors (so memory is bounded by
+ * a few tensors, and chunked readers gather each tensor once). Tensors sharing a storage (tied weights) are reported by
+ * {@link #sharedStorages()}. Legacy (pre-1.6, non-zip) files are read too ({@link LegacyTorchFormat}).
  * Owns one shared arena: {@link #close()} unmaps, after which views must not be used.
  */
 public final class TorchBinFile implements TensorFile {
@@ -45,23 +48,34 @@ public final class TorchBinFile implements TensorFile {
     }
 
     private static final byte[] ZIP_MAGIC = {'P', 'K', 3, 4};
-    /** PROTO 2, LONG1 of 10 bytes, then the little-endian magic number 0x1950a86a20f9469cfc6c. */
-    private static final byte[] LEGACY_MAGIC = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
+    /** Start of a legacy file: PROTO 2, LONG1 of 10 bytes, then the little-endian magic number 0x1950a86a20f9469cfc6c. */
+    static final byte[] LEGACY_MAGIC = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
             (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
+
+    /** Gathered tensors kept for repeated {@link #view} calls (about one per writer thread). */
+    static final int GATHER_CACHE_TENSORS = 4;
 
     private final Path path;
     private final Arena arena;
-    private final ZipArchive zip;
-    private final String prefix;
+    private final StorageRecords records;
     private final Map<String, TensorRef> refs;
     private final List<TensorInfo> tensors;
     private final List<String> notes;
+    /**
+     * The last few gathered (non-contiguous) tensors, so a writer that asks for the same view chunk
+     * by chunk gathers it once. Bounded: evicted copies are freed by the GC once no view holds them.
+     */
+    private final Map<String, MemorySegment> gathered = new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, MemorySegment> eldest) {
+            return size() > GATHER_CACHE_TENSORS;
+        }
+    };
 
-    private TorchBinFile(Path path, Arena arena, ZipArchive zip, String prefix, StateDictLayout layout) {
+    private TorchBinFile(Path path, Arena arena, StorageRecords records, StateDictLayout layout) {
         this.path = path;
         this.arena = arena;
-        this.zip = zip;
-        this.prefix = prefix;
+        this.records = records;
         this.refs = layout.tensors();
         this.notes = layout.notes();
         List<TensorInfo> infos = new ArrayList<>(refs.size());
@@ -91,14 +105,22 @@ public final class TorchBinFile implements TensorFile {
         boolean success = false;
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment file = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            checkMagic(path, file);
-            ZipArchive zip = ZipArchive.read(path, file);
-            String prefix = prefix(path, zip);
-            checkByteOrder(path, zip, prefix);
-            ZipArchive.Entry pkl = zip.entry(prefix + "data.pkl").orElseThrow(() -> missingPickle(path, zip, prefix));
-            StateDictCalls calls = new StateDictCalls(path, limits, key -> storageSize(zip, prefix, key));
-            Object root = new RestrictedUnpickler(path, prefix + "data.pkl", zip.storedBytes(pkl), limits, calls).load();
-            TorchBinFile opened = new TorchBinFile(path, arena, zip, prefix, StateDictLayout.of(path, root, options.unwrapKey()));
+            TorchBinFile opened;
+            if (startsWith(file, LEGACY_MAGIC)) {
+                LegacyTorchFormat.Read legacy = LegacyTorchFormat.read(path, file, limits);
+                opened = new TorchBinFile(path, arena, legacy.records(),
+                        StateDictLayout.of(path, legacy.root(), options.unwrapKey()));
+            } else {
+                checkMagic(path, file);
+                ZipArchive zip = ZipArchive.read(path, file);
+                String prefix = prefix(path, zip);
+                checkByteOrder(path, zip, prefix);
+                ZipArchive.Entry pkl = zip.entry(prefix + "data.pkl").orElseThrow(() -> missingPickle(path, zip, prefix));
+                StorageRecords records = new StorageRecords.Zip(zip, prefix);
+                StateDictCalls calls = new StateDictCalls(path, limits, records::byteSize);
+                Object root = new RestrictedUnpickler(path, prefix + "data.pkl", zip.storedBytes(pkl), limits, calls).load();
+                opened = new TorchBinFile(path, arena, records, StateDictLayout.of(path, root, options.unwrapKey()));
+            }
             success = true;
             return opened;
         } finally {
@@ -111,11 +133,6 @@ public final class TorchBinFile implements TensorFile {
     private static void checkMagic(Path path, MemorySegment file) throws FormatException {
         if (startsWith(file, ZIP_MAGIC)) {
             return;
-        }
-        if (startsWith(file, LEGACY_MAGIC)) {
-            throw new FormatException(path, Kind.UNSUPPORTED, "legacy torch.save format (PyTorch < 1.6, or "
-                    + "_use_new_zipfile_serialization=False) is not read; re-save it with a current PyTorch: "
-                    + "torch.save(torch.load(f, weights_only=True), 'new.bin')");
         }
         if (file.byteSize() > 262 && new String(file.asSlice(257, 5).toArray(ValueLayout.JAVA_BYTE),
                 StandardCharsets.US_ASCII).equals("ustar")) {
@@ -133,7 +150,7 @@ public final class TorchBinFile implements TensorFile {
         String first = zip.entries().keySet().iterator().next();
         int slash = first.indexOf('/');
         if (slash <= 0) {
-            throw new FormatException(path, Kind.INVALID_HEADER, "zip entry '" + first
+            throw new FormatException(path, Kind.INVALID_HEADER, "zip entry '" + PyValues.printable(first)
                     + "' is not in a top folder; torch.save puts every record under <name>/");
         }
         return first.substring(0, slash + 1);
@@ -146,7 +163,7 @@ public final class TorchBinFile implements TensorFile {
         }
         String order = new String(zip.storedBytes(entry.get()).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.US_ASCII);
         if (!order.equals("little")) {
-            throw new FormatException(path, Kind.UNSUPPORTED, "byteorder record says '" + order.strip()
+            throw new FormatException(path, Kind.UNSUPPORTED, "byteorder record says '" + PyValues.printable(order.strip())
                     + "'; only little-endian checkpoints are read (re-save on a little-endian machine)");
         }
     }
@@ -156,10 +173,6 @@ public final class TorchBinFile implements TensorFile {
         return new FormatException(path, torchScript ? Kind.UNSUPPORTED : Kind.TRUNCATED, torchScript
                 ? "TorchScript archive (torch.jit.save) is not a state dict; save model.state_dict() with torch.save"
                 : "zip archive has no " + prefix + "data.pkl record (truncated or not written by torch.save)");
-    }
-
-    private static long storageSize(ZipArchive zip, String prefix, String key) {
-        return zip.entry(prefix + "data/" + key).filter(ZipArchive.Entry::stored).map(ZipArchive.Entry::size).orElse(-1L);
     }
 
     @Override
@@ -173,6 +186,7 @@ public final class TorchBinFile implements TensorFile {
     }
 
     /** What reading decided: unwrapped keys, skipped non-tensor entries. One sentence each. */
+    @Override
     public List<String> notes() {
         return notes;
     }
@@ -181,6 +195,7 @@ public final class TorchBinFile implements TensorFile {
      * Groups of tensor names (in file order) that share one storage record: tied weights and views.
      * Each group has at least two names; a safetensors writer must write each name's bytes on its own.
      */
+    @Override
     public List<List<String>> sharedStorages() {
         Map<String, List<String>> byKey = new LinkedHashMap<>();
         refs.forEach((name, t) -> byKey.computeIfAbsent(t.storage().key(), k -> new ArrayList<>()).add(name));
@@ -193,18 +208,39 @@ public final class TorchBinFile implements TensorFile {
         return StridedGather.isContiguous(t.size(), t.stride());
     }
 
+    /** Contiguous tensors: their range of this file (storage record offset + storage offset). */
+    @Override
+    public Optional<FileRange> fileRange(String name) {
+        TensorRef t = ref(name);
+        if (!StridedGather.isContiguous(t.size(), t.stride())) {
+            return Optional.empty();
+        }
+        long bytes = t.dtype().byteSizeFor(Shape.of(t.size()).elementCount());
+        return Optional.of(new FileRange(path, records.fileOffset(t.storage().key())
+                + t.storageOffset() * (t.dtype().bitSize() / 8), bytes));
+    }
+
     @Override
     public TensorView view(String name) throws IOException {
         TensorRef t = ref(name);
         TensorInfo info = new TensorInfo(name, t.dtype(), Shape.of(t.size()));
-        MemorySegment storage = zip.storedBytes(zip.entry(prefix + "data/" + t.storage().key()).orElseThrow());
+        MemorySegment storage = records.bytes(t.storage().key());
         long bytes = info.byteSize();
         int elementBytes = t.dtype().bitSize() / 8;
         if (StridedGather.isContiguous(t.size(), t.stride())) {
             return new TensorView(info, storage.asSlice(t.storageOffset() * elementBytes, bytes).asReadOnly());
         }
-        MemorySegment copy = Arena.ofAuto().allocate(bytes, 64);
-        StridedGather.gather(storage, t.storageOffset(), t.size(), t.stride(), elementBytes, copy);
+        MemorySegment copy;
+        synchronized (gathered) {
+            copy = gathered.get(name);
+        }
+        if (copy == null) {
+            copy = Arena.ofAuto().allocate(bytes, 64);
+            StridedGather.gather(storage, t.storageOffset(), t.size(), t.stride(), elementBytes, copy);
+            synchronized (gathered) {
+                gathered.put(name, copy);
+            }
+        }
         return new TensorView(info, copy.asReadOnly());
     }
 
@@ -226,7 +262,7 @@ public final class TorchBinFile implements TensorFile {
         arena.close();
     }
 
-    private static boolean startsWith(MemorySegment file, byte[] magic) {
+    static boolean startsWith(MemorySegment file, byte[] magic) {
         if (file.byteSize() < magic.length) {
             return false;
         }

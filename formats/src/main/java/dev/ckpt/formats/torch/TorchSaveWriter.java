@@ -2,10 +2,17 @@ package dev.ckpt.formats.torch;
 
 import dev.ckpt.formats.DType;
 import dev.ckpt.formats.TensorRecipe;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
@@ -44,6 +51,7 @@ public final class TorchSaveWriter {
     private String wrapKey;
     private boolean forceZip64;
     private boolean metadata = true;
+    private String serializationId = "1234567890123456789012345678901234567890";
 
     /** @param archiveName the top folder of every record ({@code "archive"} when saving to a stream) */
     public TorchSaveWriter(String archiveName) {
@@ -94,6 +102,12 @@ public final class TorchSaveWriter {
         return this;
     }
 
+    /** The {@code .data/serialization_id} record (torch writes 40 random digits per save). */
+    public TorchSaveWriter serializationId(String id) {
+        this.serializationId = Objects.requireNonNull(id, "id");
+        return this;
+    }
+
     /** Row-major strides for {@code size}. */
     public static long[] contiguousStride(long[] size) {
         long[] stride = new long[size.length];
@@ -107,14 +121,8 @@ public final class TorchSaveWriter {
 
     /** Writes the archive to {@code file}, which must not exist. */
     public void write(Path file) throws IOException {
-        List<Storage> storages = new ArrayList<>();
-        for (Tensor t : tensors) {
-            if (t.storage().key == null) {
-                t.storage().key = String.valueOf(storages.size()); // persistent_id: order of first appearance
-                storages.add(t.storage());
-            }
-        }
-        byte[] pickle = pickle();
+        List<Storage> storages = assignKeys();
+        byte[] pickle = pickle(false);
         String p = archiveName + "/";
         try (TorchZipWriter zip = new TorchZipWriter(file, forceZip64)) {
             zip.add(p + "data.pkl", pickle);
@@ -125,12 +133,98 @@ public final class TorchSaveWriter {
                 zip.add(p + "data/" + s.key, s.dtype.byteSizeFor(s.elementCount), s.fill);
             }
             zip.add(p + "version", ascii("3\n"));
-            zip.add(p + ".data/serialization_id", ascii("1234567890123456789012345678901234567890"));
+            zip.add(p + ".data/serialization_id", ascii(serializationId));
             zip.finish();
         }
     }
 
-    private byte[] pickle() {
+    private List<Storage> assignKeys() {
+        List<Storage> storages = new ArrayList<>();
+        for (Tensor t : tensors) {
+            if (t.storage().key == null) {
+                t.storage().key = String.valueOf(storages.size()); // persistent_id: order of first appearance
+                storages.add(t.storage());
+            }
+        }
+        return storages;
+    }
+
+    /**
+     * Writes the legacy (pre-1.6) stream instead (reference C5): pickles of the magic number, the
+     * protocol version 1001, {@code sys_info}, the object (6-field persistent ids) and the sorted
+     * storage keys, then each storage as an int64 little-endian element count and its bytes.
+     */
+    public void writeLegacy(Path file) throws IOException {
+        List<Storage> storages = new ArrayList<>(assignKeys());
+        storages.sort(Comparator.comparing(s -> s.key)); // sorted(serialized_storages.keys())
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        head.writeBytes(legacyPreamble());
+        head.writeBytes(pickle(true));
+        TorchPickleEncoder keys = new TorchPickleEncoder();
+        keys.proto2();
+        keys.op(']');
+        keys.mark();
+        storages.forEach(s -> keys.str(s.key, new Object()));
+        keys.op('e');
+        keys.stop();
+        head.writeBytes(keys.bytes());
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                StandardOpenOption.READ)) {
+            long pos = ch.write(ByteBuffer.wrap(head.toByteArray()), 0);
+            for (Storage s : storages) {
+                ByteBuffer count = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                pos += ch.write(count.putLong(0, s.elementCount), pos); // int64 numel, little-endian
+                long bytes = s.dtype.byteSizeFor(s.elementCount);
+                if (bytes > 0) {
+                    try (Arena arena = Arena.ofConfined()) {
+                        s.fill.fill(ch.map(FileChannel.MapMode.READ_WRITE, pos, bytes, arena));
+                    }
+                }
+                pos += bytes;
+            }
+        }
+    }
+
+    /** The first three legacy pickles: magic number, protocol version 1001, sys_info. */
+    private static byte[] legacyPreamble() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TorchPickleEncoder magic = new TorchPickleEncoder();
+        magic.proto2();
+        magic.op(0x8a); // LONG1, 10 bytes little-endian: 0x1950a86a20f9469cfc6c
+        magic.op(10);
+        for (int b : new int[] {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}) {
+            magic.op(b);
+        }
+        magic.stop();
+        out.writeBytes(magic.bytes());
+        TorchPickleEncoder version = new TorchPickleEncoder();
+        version.proto2();
+        version.integer(1001);
+        version.stop();
+        out.writeBytes(version.bytes());
+        TorchPickleEncoder sys = new TorchPickleEncoder();
+        sys.proto2();
+        sys.emptyDict();
+        sys.setItems(List.of(
+                () -> entry(sys, "protocol_version", () -> sys.integer(1001)),
+                () -> entry(sys, "little_endian", () -> sys.bool(true)),
+                () -> entry(sys, "type_sizes", () -> {
+                    sys.emptyDict();
+                    sys.setItems(List.of(() -> entry(sys, "short", () -> sys.integer(2)),
+                            () -> entry(sys, "int", () -> sys.integer(4)),
+                            () -> entry(sys, "long", () -> sys.integer(8))));
+                })));
+        sys.stop();
+        out.writeBytes(sys.bytes());
+        return out.toByteArray();
+    }
+
+    private static void entry(TorchPickleEncoder e, String key, Runnable value) {
+        e.str(key, new Object());
+        value.run();
+    }
+
+    private byte[] pickle(boolean legacy) {
         TorchPickleEncoder e = new TorchPickleEncoder();
         Object storageLiteral = new Object();
         Object cpuLiteral = new Object();
@@ -142,7 +236,7 @@ public final class TorchSaveWriter {
         e.emptyOrderedDict();
         e.setItems(tensors.stream().<Runnable>map(t -> () -> {
             e.str(t.name(), new Object());
-            writeTensor(e, t, storageLiteral, cpuLiteral);
+            writeTensor(e, t, storageLiteral, cpuLiteral, legacy);
         }).toList());
         if (metadata) {
             // state = {'_metadata': OrderedDict({'': {'version': 1}})}, then BUILD
@@ -165,7 +259,8 @@ public final class TorchSaveWriter {
         return e.bytes();
     }
 
-    private static void writeTensor(TorchPickleEncoder e, Tensor t, Object storageLiteral, Object cpuLiteral) {
+    private static void writeTensor(TorchPickleEncoder e, Tensor t, Object storageLiteral, Object cpuLiteral,
+                                    boolean legacy) {
         e.global("torch._utils", "_rebuild_tensor_v2");
         e.mark();
         // persistent_id: ('storage', storage_type, key, location, numel)
@@ -175,6 +270,9 @@ public final class TorchSaveWriter {
         e.str(t.storage().key, t.storage());
         e.str("cpu", cpuLiteral);
         e.integer(t.storage().elementCount);
+        if (legacy) {
+            e.op('N'); // view_metadata
+        }
         e.tupleFromMark();
         e.op('Q');
         e.integer(t.offset());

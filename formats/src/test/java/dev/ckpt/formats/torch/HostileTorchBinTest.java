@@ -109,6 +109,8 @@ class HostileTorchBinTest {
         assertThat(fails(zip(stack), small).getMessage()).contains("stack size limit of 1000");
         byte[] bigString = PickleBytes.proto2().op('X').le32(Integer.MAX_VALUE).op('.').bytes();
         assertThat(fails(zip(bigString), small).kind()).isEqualTo(Kind.LIMIT_EXCEEDED);
+        byte[] farIndex = PickleBytes.proto2().op('N').op('r').le32(-1).op('.').bytes();
+        assertThat(fails(zip(farIndex)).getMessage()).contains("memo size limit of 4194304");
         byte[] unstored = PickleBytes.proto2().op('h').op(5).op('.').bytes();
         assertThat(fails(zip(unstored)).getMessage()).contains("memo index 5 was never stored");
     }
@@ -185,9 +187,14 @@ class HostileTorchBinTest {
         byte[] badSize = ok.clone();
         ByteBuffer.wrap(badSize).order(ByteOrder.LITTLE_ENDIAN).putInt(cd + 20, 0x7fff_0000).putInt(cd + 24, 0x7fff_0000);
         assertThat(fails(Files.write(dir.resolve("s.bin"), badSize)).getMessage()).contains("past the end");
+        // the zip64 end record (56 bytes) and locator (20) sit before the classic record
+        int z64 = eocd - 20 - 56;
         byte[] badCd = ok.clone();
-        ByteBuffer.wrap(badCd).order(ByteOrder.LITTLE_ENDIAN).putInt(eocd + 16, ok.length);
-        assertThat(fails(Files.write(dir.resolve("c.bin"), badCd)).getMessage()).contains("central directory");
+        ByteBuffer.wrap(badCd).order(ByteOrder.LITTLE_ENDIAN).putInt(eocd + 16, ok.length).putLong(z64 + 48, ok.length);
+        assertThat(fails(Files.write(dir.resolve("c.bin"), badCd)).getMessage()).contains("lies outside the");
+        byte[] disagree = ok.clone();
+        ByteBuffer.wrap(disagree).order(ByteOrder.LITTLE_ENDIAN).putInt(eocd + 16, cd + 1);
+        assertThat(fails(Files.write(dir.resolve("d.bin"), disagree)).getMessage()).contains("disagree");
     }
 
     @Test
@@ -195,8 +202,8 @@ class HostileTorchBinTest {
         byte[] legacy = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9, 0x20,
                 0x6a, (byte) 0xa8, 0x50, 0x19, '.'};
         FormatException e = fails(Files.write(dir.resolve("old.bin"), legacy));
-        assertThat(e.kind()).isEqualTo(Kind.UNSUPPORTED);
-        assertThat(e.getMessage()).contains("legacy torch.save format");
+        assertThat(e.kind()).isEqualTo(Kind.TRUNCATED); // a legacy stream that stops after its magic number
+        assertThat(e.getMessage()).contains("protocol version pickle is truncated");
         byte[] tar = new byte[1024];
         System.arraycopy("ustar".getBytes(), 0, tar, 257, 5);
         assertThat(fails(Files.write(dir.resolve("tar.bin"), tar)).getMessage()).contains("tar-format");
@@ -207,13 +214,21 @@ class HostileTorchBinTest {
 
     @Test
     void randomCorruptionOnlyEverYieldsFormatExceptions() throws Exception {
-        byte[] ok = Files.readAllBytes(validFile());
+        byte[] zip = Files.readAllBytes(validFile());
+        Path legacyFile = dir.resolve("legacy.bin");
+        new TorchSaveWriter("archive").tensor("a", DType.F32, new long[] {4, 4}, t -> { })
+                .tensor("b", DType.BF16, new long[] {8}, t -> { }).writeLegacy(legacyFile);
+        byte[] legacy = Files.readAllBytes(legacyFile);
         Random random = new Random(42);
-        for (int i = 0; i < 300; i++) {
+        int iterations = Integer.getInteger("ckpt.fuzzIterations", 300);
+        for (int i = 0; i < iterations; i++) {
+            byte[] ok = i % 2 == 0 ? zip : legacy;
             byte[] bad = ok.clone();
             int flips = 1 + random.nextInt(4);
             for (int j = 0; j < flips; j++) {
-                bad[random.nextInt(bad.length)] = (byte) random.nextInt(256);
+                // half of the flips land in the pickle (the first ~600 bytes), the rest anywhere
+                int at = random.nextBoolean() ? random.nextInt(Math.min(600, bad.length)) : random.nextInt(bad.length);
+                bad[at] = (byte) random.nextInt(256);
             }
             Path file = Files.write(dir.resolve("fuzz.bin"), bad);
             try (TorchBinFile f = TorchBinFile.open(file)) {

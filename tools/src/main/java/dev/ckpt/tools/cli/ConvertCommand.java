@@ -66,13 +66,16 @@ public final class ConvertCommand implements Callable<Integer> {
         double seconds = Math.max(1e-9, r.write().elapsed().toNanos() / 1e9);
         var o = spec.commandLine().getOut();
         if (json) {
-            o.printf(Locale.ROOT, "{\"out\":\"%s\",\"tensors\":%d,\"converted\":%d,\"sourceBytes\":%d,\"outputBytes\":%d,\"shards\":%d,\"seconds\":%.3f}%n",
+            o.printf(Locale.ROOT, "{\"out\":\"%s\",\"tensors\":%d,\"converted\":%d,\"sourceBytes\":%d,\"outputBytes\":%d,\"shards\":%d,\"seconds\":%.3f,\"deAliased\":%d}%n",
                     r.out().toString().replace("\\", "\\\\").replace("\"", "\\\""), r.tensorCount(), r.convertedTensors(),
-                    r.sourceBytes(), r.write().tensorBytes(), r.write().weightFiles().size(), seconds);
+                    r.sourceBytes(), r.write().tensorBytes(), r.write().weightFiles().size(), seconds, r.deAliased().size());
         } else {
             o.printf(Locale.ROOT, "wrote %s: %d tensors (%d converted), %s in %d shard(s), %d side files, %.2f s (%s/s read)%n",
                     r.out(), r.tensorCount(), r.convertedTensors(), ByteSize.format(r.write().tensorBytes()),
                     r.write().weightFiles().size(), r.write().sideFiles().size(), seconds, ByteSize.format((long) (r.sourceBytes() / seconds)));
+            for (var group : r.deAliased()) {
+                o.println("de-aliased tied tensors (shared one storage, now written once per name): " + String.join(", ", group));
+            }
         }
         o.flush();
         return ExitCodes.OK;

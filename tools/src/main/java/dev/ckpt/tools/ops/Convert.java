@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.CheckpointWriter;
 import dev.ckpt.formats.DType;
+import dev.ckpt.formats.FileCopyRecipe;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.PlannedTensor;
@@ -58,8 +59,14 @@ public final class Convert {
         }
     }
 
-    /** What was written. */
-    public record Report(Path out, int tensorCount, int convertedTensors, long sourceBytes, WriteReport write) {
+    /**
+     * What was written.
+     *
+     * @param deAliased groups of source tensors that shared storage (tied weights in a .bin); each
+     *                  name was written with its own copy of the bytes, as safetensors requires
+     */
+    public record Report(Path out, int tensorCount, int convertedTensors, long sourceBytes, WriteReport write,
+                         List<List<String>> deAliased) {
     }
 
     private Convert() {
@@ -101,7 +108,7 @@ public final class Convert {
             }
             WriteReport w = CheckpointWriter.write(out, plan, sides,
                     new WriteOptions(o.maxShardBytes(), o.force(), o.threads()), listener);
-            return new Report(out, plan.size(), converted, c.tensorBytes(), w);
+            return new Report(out, plan.size(), converted, c.tensorBytes(), w, c.sharedStorages());
         }
     }
 
@@ -117,7 +124,12 @@ public final class Convert {
     }
 
     private static TensorRecipe recipe(Checkpoint c, TensorInfo t, DType to) {
-        return new ConvertRecipe(c, t, to);
+        ConvertRecipe convert = new ConvertRecipe(c, t, to);
+        if (to == t.dtype()) {
+            // stored as is (a contiguous .bin tensor): the writer may copy it in the kernel
+            return c.fileRange(t.name()).<TensorRecipe>map(r -> new FileCopyRecipe(r, convert)).orElse(convert);
+        }
+        return convert;
     }
 
     /** Converts any element-aligned byte range of one tensor, releasing the source pages it read. */
