@@ -29,7 +29,6 @@ import okhttp3.Response;
  */
 public final class FileFetch {
     private static final int BUFFER_BYTES = 256 * 1024;
-    private static final long PERSIST_EVERY_BYTES = 32L << 20;
 
     /**
      * Tuning knobs.
@@ -210,7 +209,6 @@ public final class FileFetch {
             Progress progress, String name) throws IOException {
         Backoff backoff = new Backoff(tuning.retryBaseDelay(), tuning.maxRetries());
         byte[] buf = new byte[BUFFER_BYTES];
-        long sincePersist = 0;
         while (!s.complete()) {
             long from = s.start() + s.done();
             boolean whole = from == 0 && s.end() == size;
@@ -251,11 +249,7 @@ public final class FileFetch {
                             parts.advance(s, n);
                             progress.transferred(n);
                             backoff.reset();
-                            sincePersist += n;
-                            if (sincePersist >= PERSIST_EVERY_BYTES) {
-                                parts.persist();
-                                sincePersist = 0;
-                            }
+                            parts.persistEverySecond();
                         }
                     }
                 } finally {
