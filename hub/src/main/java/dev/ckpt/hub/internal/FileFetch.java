@@ -235,22 +235,7 @@ public final class FileFetch {
                         throw new RestartException("the server answered a different range than asked", true);
                     }
                     try (InputStream in = r.body().byteStream()) {
-                        while (!s.complete()) {
-                            int want = (int) Math.min(buf.length, s.length() - s.done());
-                            int n = in.read(buf, 0, want);
-                            if (n < 0) {
-                                throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
-                            }
-                            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                            long at = s.start() + s.done();
-                            while (bb.hasRemaining()) {
-                                at += ch.write(bb, at);
-                            }
-                            parts.advance(s, n);
-                            progress.transferred(n);
-                            backoff.reset();
-                            parts.persistEverySecond();
-                        }
+                        copyBody(in, s, parts, ch, progress, backoff, buf, size);
                     }
                 } finally {
                     connections.release();
@@ -267,6 +252,47 @@ public final class FileFetch {
                     throw new InterruptedIOException("interrupted");
                 }
                 retryOrThrow(backoff, e, name, progress, parts);
+            }
+        }
+    }
+
+    /** Copies a response body into segment {@code s} in whole buffers, keeping bytes that arrived before a failure. */
+    private static void copyBody(InputStream in, Parts.Segment s, Parts parts, FileChannel ch, Progress progress,
+            Backoff backoff, byte[] buf, long size) throws IOException {
+        while (!s.complete()) {
+            int want = (int) Math.min(buf.length, s.length() - s.done());
+            int n = 0;
+            IOException broken = null;
+            boolean eof = false;
+            while (n < want) { // whole buffers: one write per 256 KiB, not one per 8 KiB segment
+                try {
+                    int got = in.read(buf, n, want - n);
+                    if (got < 0) {
+                        eof = true;
+                        break;
+                    }
+                    n += got;
+                } catch (IOException e) {
+                    broken = e; // keep what arrived before the failure
+                    break;
+                }
+            }
+            if (n > 0) {
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                long at = s.start() + s.done();
+                while (bb.hasRemaining()) {
+                    at += ch.write(bb, at);
+                }
+                parts.advance(s, n);
+                progress.transferred(n);
+                backoff.reset();
+                parts.persistEverySecond();
+            }
+            if (broken != null) {
+                throw broken;
+            }
+            if (eof && !s.complete()) {
+                throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
             }
         }
     }
