@@ -174,6 +174,25 @@ class DownloadServeTest {
     }
 
     @Test
+    void aDownloadedCacheCanBeServedAgainAsAMirror() throws Exception {
+        Path first = tmp.resolve("cache-a");
+        DownloadResult a = downloader(first).download(RepoId.model("acme/tiny"), ranged(), DownloadListener.NONE);
+        try (HubServer mirror = HubServer.start(List.of(), List.of(first), 0)) {
+            Path second = tmp.resolve("cache-b");
+            Downloader d = new Downloader(new HubClient(Fixtures.config(mirror.baseUrl(), second, null)));
+            DownloadResult b = d.download(RepoId.model("acme/tiny"), ranged(), DownloadListener.NONE);
+            assertThat(b.commit()).isEqualTo(a.commit());
+            assertThat(b.files()).extracting(FileOutcome::etag).isEqualTo(a.files().stream().map(FileOutcome::etag).toList());
+            assertThat(Files.mismatch(b.root().resolve("model.safetensors"), source.resolve("model.safetensors"))).isEqualTo(-1);
+            DownloadResult byCommit = d.download(RepoId.model("acme/tiny"), ranged().withRevision(a.commit())
+                    .withLocalDir(tmp.resolve("plain")), DownloadListener.NONE);
+            assertThat(byCommit.files()).hasSize(4);
+            assertThatThrownBy(() -> d.download(RepoId.model("acme/tiny"), ranged().withRevision("dev"), DownloadListener.NONE))
+                    .hasMessageContaining("revision 'dev' not found");
+        }
+    }
+
+    @Test
     void twoConcurrentDownloadsOfOneRepoBothSucceedWithOneCopy() throws Exception {
         Path cache = tmp.resolve("cache");
         byte[] big = new byte[6 * 1024 * 1024];

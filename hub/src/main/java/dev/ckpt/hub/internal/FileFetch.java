@@ -29,7 +29,6 @@ import okhttp3.Response;
  */
 public final class FileFetch {
     private static final int BUFFER_BYTES = 256 * 1024;
-    private static final long PERSIST_EVERY_BYTES = 32L << 20;
 
     /**
      * Tuning knobs.
@@ -125,24 +124,8 @@ public final class FileFetch {
             ConcurrentLinkedQueue<Parts.Segment> queue = new ConcurrentLinkedQueue<>();
             parts.segments().stream().filter(s -> !s.complete()).forEach(queue::add);
             ContentHash hash = ContentHash.forEtag(etag, size);
-            if (queue.size() <= 1) {
-                // one stream: hash the bytes already on disk, then every buffer as it is written (no re-read)
-                Parts.Segment s = queue.poll();
-                long prefix = s == null ? size : s.start() + s.done();
-                hashRange(ch, hash, 0, prefix);
-                if (s != null) {
-                    try {
-                        fetchSegment(url, sendAuth, size, s, parts, ch, progress, name, hash);
-                    } finally {
-                        if (!parts.complete()) {
-                            parts.persist();
-                        }
-                    }
-                    hashRange(ch, hash, s.end(), size); // complete segments after it (resumed from a sidecar)
-                }
-            } else {
-                fetchRanges(url, sendAuth, size, parts, ch, progress, name, queue, hash, split);
-            }
+            // the network threads only write; this thread hashes the contiguous prefix as it grows (pipelined)
+            fetchRanges(url, sendAuth, size, parts, ch, progress, name, queue, hash, split);
             if (ch.size() != size) {
                 ch.truncate(size);
             }
@@ -150,7 +133,7 @@ public final class FileFetch {
         }
     }
 
-    /** Several ranges on up to connectionsPerFile virtual threads; this thread hashes the growing prefix. */
+    /** Segments on up to connectionsPerFile virtual threads (one when not splitting); this thread hashes the growing prefix. */
     private void fetchRanges(String url, boolean sendAuth, long size, Parts parts, FileChannel ch, Progress progress,
             String name, ConcurrentLinkedQueue<Parts.Segment> queue, ContentHash hash, boolean split) throws IOException {
         int workers = Math.max(1, Math.min(split ? tuning.connectionsPerFile() : 1, queue.size()));
@@ -161,7 +144,7 @@ public final class FileFetch {
                 Parts.Segment s;
                 while (failure.get() == null && (s = queue.poll()) != null) {
                     try {
-                        fetchSegment(url, sendAuth, size, s, parts, ch, progress, name, null);
+                        fetchSegment(url, sendAuth, size, s, parts, ch, progress, name);
                     } catch (IOException e) {
                         failure.compareAndSet(null, e);
                     }
@@ -183,24 +166,6 @@ public final class FileFetch {
         }
         if (failure.get() != null) {
             throw failure.get();
-        }
-    }
-
-    /** Hashes bytes [from, end) of the file. */
-    private static void hashRange(FileChannel ch, ContentHash hash, long from, long end) throws IOException {
-        if (hash == null || from >= end) {
-            return;
-        }
-        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-        for (long pos = from; pos < end; ) {
-            buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
-            int n = ch.read(buf, pos);
-            if (n <= 0) {
-                throw new EOFException("short read while hashing at " + pos);
-            }
-            buf.flip();
-            hash.update(buf);
-            pos += n;
         }
     }
 
@@ -239,12 +204,11 @@ public final class FileFetch {
         }
     }
 
-    /** Fetches one segment to completion, resuming after failures; feeds {@code inlineHash} when given. */
+    /** Fetches one segment to completion, resuming from the last written byte after failures. */
     private void fetchSegment(String url, boolean sendAuth, long size, Parts.Segment s, Parts parts, FileChannel ch,
-            Progress progress, String name, ContentHash inlineHash) throws IOException {
+            Progress progress, String name) throws IOException {
         Backoff backoff = new Backoff(tuning.retryBaseDelay(), tuning.maxRetries());
         byte[] buf = new byte[BUFFER_BYTES];
-        long sincePersist = 0;
         while (!s.complete()) {
             long from = s.start() + s.done();
             boolean whole = from == 0 && s.end() == size;
@@ -271,29 +235,7 @@ public final class FileFetch {
                         throw new RestartException("the server answered a different range than asked", true);
                     }
                     try (InputStream in = r.body().byteStream()) {
-                        while (!s.complete()) {
-                            int want = (int) Math.min(buf.length, s.length() - s.done());
-                            int n = in.read(buf, 0, want);
-                            if (n < 0) {
-                                throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
-                            }
-                            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                            long at = s.start() + s.done();
-                            while (bb.hasRemaining()) {
-                                at += ch.write(bb, at);
-                            }
-                            if (inlineHash != null) {
-                                inlineHash.update(buf, 0, n);
-                            }
-                            parts.advance(s, n);
-                            progress.transferred(n);
-                            backoff.reset();
-                            sincePersist += n;
-                            if (sincePersist >= PERSIST_EVERY_BYTES) {
-                                parts.persist();
-                                sincePersist = 0;
-                            }
-                        }
+                        copyBody(in, s, parts, ch, progress, backoff, buf, size);
                     }
                 } finally {
                     connections.release();
@@ -310,6 +252,47 @@ public final class FileFetch {
                     throw new InterruptedIOException("interrupted");
                 }
                 retryOrThrow(backoff, e, name, progress, parts);
+            }
+        }
+    }
+
+    /** Copies a response body into segment {@code s} in whole buffers, keeping bytes that arrived before a failure. */
+    private static void copyBody(InputStream in, Parts.Segment s, Parts parts, FileChannel ch, Progress progress,
+            Backoff backoff, byte[] buf, long size) throws IOException {
+        while (!s.complete()) {
+            int want = (int) Math.min(buf.length, s.length() - s.done());
+            int n = 0;
+            IOException broken = null;
+            boolean eof = false;
+            while (n < want) { // whole buffers: one write per 256 KiB, not one per 8 KiB segment
+                try {
+                    int got = in.read(buf, n, want - n);
+                    if (got < 0) {
+                        eof = true;
+                        break;
+                    }
+                    n += got;
+                } catch (IOException e) {
+                    broken = e; // keep what arrived before the failure
+                    break;
+                }
+            }
+            if (n > 0) {
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                long at = s.start() + s.done();
+                while (bb.hasRemaining()) {
+                    at += ch.write(bb, at);
+                }
+                parts.advance(s, n);
+                progress.transferred(n);
+                backoff.reset();
+                parts.persistEverySecond();
+            }
+            if (broken != null) {
+                throw broken;
+            }
+            if (eof && !s.complete()) {
+                throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
             }
         }
     }

@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class FileLocks {
     private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
+    private static final long POLL_MS = 50;
 
     private FileLocks() {
     }
@@ -23,6 +24,26 @@ public final class FileLocks {
     public interface Held extends AutoCloseable {
         @Override
         void close() throws IOException;
+    }
+
+    /**
+     * Polls {@code tryLock}: a blocking {@code lock()} (fcntl F_SETLKW) can fail with EDEADLK when two processes
+     * each hold one lock in one thread and wait for the other's in another thread, because the kernel's deadlock
+     * detection sees processes, not threads.
+     */
+    private static FileLock waitFor(FileChannel ch, Path lockFile) throws IOException {
+        while (true) {
+            FileLock l = ch.tryLock();
+            if (l != null) {
+                return l;
+            }
+            try {
+                Thread.sleep(POLL_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for " + lockFile);
+            }
+        }
     }
 
     /** Blocks until {@code lockFile} is held exclusively by this thread. */
@@ -39,7 +60,7 @@ public final class FileLocks {
         try {
             Files.createDirectories(key.getParent());
             ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock os = ch.lock();
+            FileLock os = waitFor(ch, lockFile);
             FileChannel channel = ch;
             return () -> {
                 try {

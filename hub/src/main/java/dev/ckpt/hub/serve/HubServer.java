@@ -35,10 +35,16 @@ public final class HubServer implements AutoCloseable {
      * @param host address to bind (127.0.0.1 by default; 0.0.0.0 for a mirror)
      * @param port TCP port, 0 for any free one
      * @param treePageSize entries per tree page before a {@code Link: rel="next"} (the Hub uses 1000)
+     * @param bytesPerSecondPerConnection cap on each response body's rate, 0 for none (emulates a CDN's
+     *     per-connection limit, for benchmarks of range splitting)
      */
-    public record Options(String host, int port, int treePageSize) {
+    public record Options(String host, int port, int treePageSize, long bytesPerSecondPerConnection) {
+        public Options(String host, int port, int treePageSize) {
+            this(host, port, treePageSize, 0);
+        }
+
         public static Options loopback(int port) {
-            return new Options("127.0.0.1", port, 1000);
+            return new Options("127.0.0.1", port, 1000, 0);
         }
     }
 
@@ -49,7 +55,7 @@ public final class HubServer implements AutoCloseable {
 
     private HubServer(ModelStore store, Options options, UnaryOperator<HttpHandler> wrap) throws IOException {
         this.api = new ApiHandler(store, options.treePageSize());
-        this.resolve = new ResolveHandler(store);
+        this.resolve = new ResolveHandler(store, options.bytesPerSecondPerConnection());
         this.server = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
         server.createContext("/", wrap.apply(this::route));
         server.setExecutor(executor);

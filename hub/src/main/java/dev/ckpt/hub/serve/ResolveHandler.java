@@ -13,14 +13,16 @@ import java.nio.file.StandardOpenOption;
 /**
  * {@code HEAD|GET /{repo}/resolve/{rev}/{path}}: the Hub's headers (X-Repo-Commit, ETag, X-Linked-Etag and
  * X-Linked-Size for LFS files) and a single byte range ({@code bytes=a-b}, {@code a-}, {@code -n}) answered with
- * 206 + Content-Range, or 416 + {@code Content-Range: bytes * /size}. Bodies stream from disk in 1 MiB pieces.
+ * 206 + Content-Range, or 416 + {@code Content-Range: bytes * /size}. Bodies stream from disk in 256 KiB pieces.
  */
 final class ResolveHandler {
-    private static final int BUFFER_BYTES = 1 << 20;
+    private static final int BUFFER_BYTES = 256 << 10;
     private final ModelStore store;
+    private final long bytesPerSecond;
 
-    ResolveHandler(ModelStore store) {
+    ResolveHandler(ModelStore store, long bytesPerSecond) {
         this.store = store;
+        this.bytesPerSecond = bytesPerSecond;
     }
 
     void handle(HttpExchange ex, RepoId repo, String rev, String path) throws IOException {
@@ -85,6 +87,7 @@ final class ResolveHandler {
             ByteBuffer buf = ByteBuffer.allocate(BUFFER_BYTES);
             long pos = from;
             long end = to + 1;
+            long t0 = System.nanoTime();
             while (pos < end) {
                 buf.clear().limit((int) Math.min(BUFFER_BYTES, end - pos));
                 int n = ch.read(buf, pos);
@@ -93,6 +96,23 @@ final class ResolveHandler {
                 }
                 os.write(buf.array(), 0, n);
                 pos += n;
+                throttle(pos - from, t0);
+            }
+        }
+    }
+
+    /** Sleeps until {@code sent} bytes are within the per-connection rate cap (no-op without a cap). */
+    private void throttle(long sent, long t0) throws IOException {
+        if (bytesPerSecond <= 0) {
+            return;
+        }
+        long dueNanos = (long) (sent * 1e9 / bytesPerSecond) - (System.nanoTime() - t0);
+        if (dueNanos > 0) {
+            try {
+                Thread.sleep(dueNanos / 1_000_000, (int) (dueNanos % 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted");
             }
         }
     }

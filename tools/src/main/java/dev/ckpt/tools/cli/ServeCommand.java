@@ -34,6 +34,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "address to bind (default 127.0.0.1; 0.0.0.0 for a mirror)")
     String host;
 
+    @Option(names = "--throttle-per-connection", paramLabel = "SIZE", hidden = true,
+            description = "cap each response at SIZE per second (emulates a CDN's per-connection limit; benchmarks)")
+    String throttle;
+
     @Override
     public Integer call() throws Exception {
         if (models.isEmpty() && caches.isEmpty()) {
@@ -46,7 +50,8 @@ public final class ServeCommand implements Callable<Integer> {
         }
         HubServer server;
         try {
-            server = HubServer.start(new ModelStore(models, caches), new HubServer.Options(host, port, 1000));
+            server = HubServer.start(new ModelStore(models, caches), new HubServer.Options(host, port, 1000,
+                    throttle == null ? 0 : dev.ckpt.tools.ops.ByteSize.parse(throttle)));
         } catch (java.net.BindException e) {
             throw new CkptException(ExitCodes.NETWORK, "cannot listen on " + host + ":" + port + " (" + e.getMessage()
                     + "); pick another --port");
