@@ -257,4 +257,38 @@ class FaultInjectionTest {
             assertThat(authHeaders).contains("Bearer " + TOKEN);
         }
     }
+
+    @Test
+    void headAnsweredWithARedirectToACdnLikeTheHub() throws Exception {
+        String commit = new HubClient(Fixtures.config(server.baseUrl(), tmp, null)).resolveCommit(RepoId.model("acme/tiny"), "main");
+        String sha = Fixtures.sha256(source.resolve("model.safetensors"));
+        List<String> cdnAuth = Collections.synchronizedList(new ArrayList<>());
+        try (HubServer cdn = start(real -> ex -> {
+            cdnAuth.add(ex.getRequestMethod() + " " + ex.getRequestHeaders().getFirst("Authorization"));
+            real.handle(ex);
+        })) {
+            apiFault = null;
+            HubServer hub = server;
+            server = start(real -> ex -> {
+                if (ex.getRequestMethod().equals("HEAD") && ex.getRequestURI().getPath().endsWith("/model.safetensors")) {
+                    ex.getResponseHeaders().set("X-Repo-Commit", commit);
+                    ex.getResponseHeaders().set("X-Linked-Etag", "\"" + sha + "\"");
+                    ex.getResponseHeaders().set("X-Linked-Size", Long.toString(Files.size(source.resolve("model.safetensors"))));
+                    ex.getResponseHeaders().set("ETag", "\"not-the-content-hash\"");
+                    ex.getResponseHeaders().set("Location", cdn.baseUrl() + ex.getRequestURI().getRawPath() + "?X-Amz-Signature=abc");
+                    ex.sendResponseHeaders(302, -1);
+                    ex.close();
+                    return;
+                }
+                real.handle(ex);
+            });
+            try {
+                assertCorrect(download(Duration.ofSeconds(10), TOKEN, new ArrayList<>()));
+            } finally {
+                server.close();
+                server = hub;
+            }
+            assertThat(cdnAuth).isNotEmpty().allMatch(s -> s.startsWith("GET ") && s.endsWith(" null"));
+        }
+    }
 }

@@ -29,7 +29,6 @@ import okhttp3.Response;
  */
 public final class FileFetch {
     private static final int BUFFER_BYTES = 256 * 1024;
-    private static final long PERSIST_EVERY_BYTES = 32L << 20;
 
     /**
      * Tuning knobs.
@@ -210,7 +209,6 @@ public final class FileFetch {
             Progress progress, String name) throws IOException {
         Backoff backoff = new Backoff(tuning.retryBaseDelay(), tuning.maxRetries());
         byte[] buf = new byte[BUFFER_BYTES];
-        long sincePersist = 0;
         while (!s.complete()) {
             long from = s.start() + s.done();
             boolean whole = from == 0 && s.end() == size;
@@ -237,26 +235,7 @@ public final class FileFetch {
                         throw new RestartException("the server answered a different range than asked", true);
                     }
                     try (InputStream in = r.body().byteStream()) {
-                        while (!s.complete()) {
-                            int want = (int) Math.min(buf.length, s.length() - s.done());
-                            int n = in.read(buf, 0, want);
-                            if (n < 0) {
-                                throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
-                            }
-                            ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                            long at = s.start() + s.done();
-                            while (bb.hasRemaining()) {
-                                at += ch.write(bb, at);
-                            }
-                            parts.advance(s, n);
-                            progress.transferred(n);
-                            backoff.reset();
-                            sincePersist += n;
-                            if (sincePersist >= PERSIST_EVERY_BYTES) {
-                                parts.persist();
-                                sincePersist = 0;
-                            }
-                        }
+                        copyBody(in, s, parts, ch, progress, backoff, buf, size);
                     }
                 } finally {
                     connections.release();
@@ -273,6 +252,47 @@ public final class FileFetch {
                     throw new InterruptedIOException("interrupted");
                 }
                 retryOrThrow(backoff, e, name, progress, parts);
+            }
+        }
+    }
+
+    /** Copies a response body into segment {@code s} in whole buffers, keeping bytes that arrived before a failure. */
+    private static void copyBody(InputStream in, Parts.Segment s, Parts parts, FileChannel ch, Progress progress,
+            Backoff backoff, byte[] buf, long size) throws IOException {
+        while (!s.complete()) {
+            int want = (int) Math.min(buf.length, s.length() - s.done());
+            int n = 0;
+            IOException broken = null;
+            boolean eof = false;
+            while (n < want) { // whole buffers: one write per 256 KiB, not one per 8 KiB segment
+                try {
+                    int got = in.read(buf, n, want - n);
+                    if (got < 0) {
+                        eof = true;
+                        break;
+                    }
+                    n += got;
+                } catch (IOException e) {
+                    broken = e; // keep what arrived before the failure
+                    break;
+                }
+            }
+            if (n > 0) {
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                long at = s.start() + s.done();
+                while (bb.hasRemaining()) {
+                    at += ch.write(bb, at);
+                }
+                parts.advance(s, n);
+                progress.transferred(n);
+                backoff.reset();
+                parts.persistEverySecond();
+            }
+            if (broken != null) {
+                throw broken;
+            }
+            if (eof && !s.complete()) {
+                throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
             }
         }
     }

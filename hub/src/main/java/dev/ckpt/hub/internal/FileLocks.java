@@ -15,6 +15,7 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class FileLocks {
     private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
+    private static final long POLL_MS = 50;
 
     private FileLocks() {
     }
@@ -26,24 +27,22 @@ public final class FileLocks {
     }
 
     /**
-     * Polls with tryLock rather than blocking in lock(): POSIX record locks belong to processes, so
-     * two multi-threaded processes that each hold one lock file and wait on the other's get a false
-     * EDEADLK ("Resource deadlock avoided") from the kernel even though their threads would finish.
+     * Polls {@code tryLock}: a blocking {@code lock()} (fcntl F_SETLKW) can fail with EDEADLK when two processes
+     * each hold one lock in one thread and wait for the other's in another thread, because the kernel's deadlock
+     * detection sees processes, not threads.
      */
-    private static FileLock waitForOsLock(FileChannel ch, Path lockFile) throws IOException {
-        long sleepMillis = 5;
+    private static FileLock waitFor(FileChannel ch, Path lockFile) throws IOException {
         while (true) {
-            FileLock lock = ch.tryLock();
-            if (lock != null) {
-                return lock;
+            FileLock l = ch.tryLock();
+            if (l != null) {
+                return l;
             }
             try {
-                Thread.sleep(sleepMillis);
+                Thread.sleep(POLL_MS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("interrupted while waiting for " + lockFile);
             }
-            sleepMillis = Math.min(200, sleepMillis * 2);
         }
     }
 
@@ -61,7 +60,7 @@ public final class FileLocks {
         try {
             Files.createDirectories(key.getParent());
             ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock os = waitForOsLock(ch, lockFile);
+            FileLock os = waitFor(ch, lockFile);
             FileChannel channel = ch;
             return () -> {
                 try {

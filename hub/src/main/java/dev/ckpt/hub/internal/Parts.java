@@ -56,6 +56,7 @@ public final class Parts {
     private final Path sidecar;
     private final long size;
     private final List<Segment> segments;
+    private volatile long lastPersistNanos = System.nanoTime();
 
     private Parts(Path sidecar, long size, List<Segment> segments) {
         this.sidecar = sidecar;
@@ -138,8 +139,17 @@ public final class Parts {
         }
     }
 
+    /** {@link #persist()} at most once a second (so a killed process loses about a second of transfer). */
+    public void persistEverySecond() throws IOException {
+        long now = System.nanoTime();
+        if (now - lastPersistNanos >= 1_000_000_000L && segments.size() > 1) {
+            persist();
+        }
+    }
+
     /** Writes the sidecar atomically (temp + rename). */
     public synchronized void persist() throws IOException {
+        lastPersistNanos = System.nanoTime();
         StringBuilder b = new StringBuilder(MAGIC).append(' ').append(size).append('\n');
         for (Segment s : segments) {
             b.append(s.start).append(' ').append(s.end).append(' ').append(s.done).append('\n');

@@ -89,7 +89,6 @@ final class ResolveHandler {
             long end = to + 1;
             long t0 = System.nanoTime();
             while (pos < end) {
-                throttle(pos - from, t0);
                 buf.clear().limit((int) Math.min(BUFFER_BYTES, end - pos));
                 int n = ch.read(buf, pos);
                 if (n <= 0) {
@@ -97,6 +96,7 @@ final class ResolveHandler {
                 }
                 os.write(buf.array(), 0, n);
                 pos += n;
+                throttle(pos - from, t0);
             }
         }
     }

@@ -108,7 +108,7 @@ final class DownloadProgress implements DownloadListener, AutoCloseable {
 
     private static String shortName(String path) {
         String n = path.substring(path.lastIndexOf('/') + 1);
-        return n.length() > 28 ? n.substring(0, 12) + "…" + n.substring(n.length() - 14) : n;
+        return n.length() > 40 ? n.substring(0, 18) + "…" + n.substring(n.length() - 21) : n;
     }
 
     private static String clock(long seconds) {

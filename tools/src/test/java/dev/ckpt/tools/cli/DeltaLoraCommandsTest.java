@@ -80,6 +80,18 @@ class DeltaLoraCommandsTest {
     }
 
     @Test
+    void jsonFailureListsDiagnosticsOnStdout() throws Exception {
+        Path other = tmp.resolve("other");
+        SyntheticLlama.write(other, SyntheticLlama.Options.tiny().withLayers(3));
+        CliRunner r = CliRunner.run("make-delta", "--base", base.toString(), "--target", other.toString(), "--out",
+                tmp.resolve("o").toString(), "--json");
+        assertThat(r.exitCode()).isEqualTo(3);
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("ok").asBoolean()).isFalse();
+        assertThat(j.get("diagnostics").toString()).contains("num_hidden_layers is 2 in the base").contains("but 3 in the target");
+    }
+
+    @Test
     void missingOutIsUsageError() {
         CliRunner r = CliRunner.run("make-delta", "--base", base.toString(), "--target", target.toString());
         assertThat(r.exitCode()).isEqualTo(2);

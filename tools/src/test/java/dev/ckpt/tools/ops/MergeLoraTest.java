@@ -233,6 +233,17 @@ class MergeLoraTest {
     }
 
     @Test
+    void loraFolderConfigOfAnotherModelSizeIsAWrongBase() throws IOException {
+        Path base = Fixtures.write(tmp.resolve("base"), Fixtures.llamaConfig(32, 4096, 32000, 4096),
+                List.of(T.of(Q + ".weight", DType.F32, shape(1, 1), 0)));
+        Path l = Fixtures.adapter(tmp.resolve("llava-13b-lora"), "{\"r\":1,\"lora_alpha\":1}",
+                List.of(a(Q, DType.F32, 1, 1, 1), b(Q, DType.F32, 1, 1, 1)), null, Fixtures.llamaConfig(40, 5120, 32000, 4096));
+        assertThatThrownBy(() -> merge(base, l.toString())).isInstanceOf(PlanException.class)
+                .hasMessageContaining("num_hidden_layers is 32 in the base (llama, 32 layers, hidden 4096, 7B class")
+                .hasMessageContaining("40 in the LoRA folder llava-13b-lora (llama, 40 layers, hidden 5120, 13B class");
+    }
+
+    @Test
     void llavaLoraWithoutProjectorIsRefused() throws IOException {
         ObjectNode lc = Fixtures.llamaConfig(1, 2, 2, 4096).put("mm_vision_tower", "openai/clip");
         Path base = base(T.of(Q + ".weight", DType.F16, shape(2, 2), 1, 0, 0, 1));

@@ -117,11 +117,10 @@ public final class DeltaPlanner {
                 shapeMismatches.add(t.name() + " base " + bi.shape() + " vs " + role + " " + t.shape());
             }
         }
-        report(d, notInBase, "tensor(s) of the " + role + " are not in the base" + (strict
-                ? " (strict mode needs identical names)" : "; only mm_projector.* / image_newline may be " + role + "-only")
-                + " — is the base the right model?");
-        report(d, shapeMismatches, "shape mismatch(es)" + (strict ? " (strict mode allows no vocab growth)" : "")
-                + " — the base is a different model size or family");
+        report(d, notInBase, "tensor(s) of the " + role + " are not in the base", strict
+                ? "strict mode needs identical names" : "only mm_projector.* / image_newline may be " + role + "-only; is the base the right model?");
+        report(d, shapeMismatches, "shape mismatch(es)", (strict ? "strict mode allows no vocab growth; " : "")
+                + "the base is a different model size or family");
         List<String> baseOnly = new ArrayList<>();
         for (TensorInfo b : base.tensors()) {
             if (other.tensor(b.name()).isEmpty() && !isInvFreq(b.name())) {
@@ -129,7 +128,7 @@ public final class DeltaPlanner {
             }
         }
         if (dir == Direction.APPLY) {
-            report(d, baseOnly, "base tensor(s) are missing from the delta (incomplete download, or a delta for another model)");
+            report(d, baseOnly, "base tensor(s) are missing from the delta", "incomplete download, or a delta for another model?");
         } else if (!baseOnly.isEmpty()) {
             d.warning(baseOnly.size() + " base tensor(s) are not in the target and are left out of the delta, e.g. "
                     + String.join(", ", baseOnly.subList(0, Math.min(LISTED, baseOnly.size()))));
@@ -169,12 +168,13 @@ public final class DeltaPlanner {
                 || c.path("architectures").path(0).asText("").startsWith("Llava");
     }
 
-    private static void report(Diagnostics d, List<String> items, String what) {
+    /** One error for a list of names: "N what: a, b, c, ... (advice)". */
+    private static void report(Diagnostics d, List<String> items, String what, String advice) {
         if (items.isEmpty()) {
             return;
         }
         String listed = String.join(", ", items.subList(0, Math.min(LISTED, items.size())));
-        d.error(items.size() + " " + what + ": " + listed + (items.size() > LISTED ? ", ..." : ""));
+        d.error(items.size() + " " + what + ": " + listed + (items.size() > LISTED ? ", ..." : "") + " (" + advice + ")");
     }
 
     /** Tensors that may grow by LLaVA's added tokens. */

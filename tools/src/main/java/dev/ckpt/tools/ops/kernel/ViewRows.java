@@ -13,8 +13,8 @@ import dev.ckpt.formats.numeric.FloatCodec;
  * (they stay in the page cache), so streaming a large tensor keeps RSS flat.
  */
 public final class ViewRows implements Rows {
-    /** Bytes before a block that are released again (twice Linux's default fault_around_bytes). */
-    private static final long FAULT_AROUND_MARGIN = 128 << 10;
+    /** Bytes before a block that are released again: more than a large page-cache folio (2 MiB) that a fault maps whole. */
+    private static final long FAULT_AROUND_MARGIN = 4L << 20;
 
     private final TensorView view;
     private final DType dtype;
@@ -55,8 +55,8 @@ public final class ViewRows implements Rows {
         long offset = row0 * cols * elementBytes;
         FloatCodec.decode(view.data(), offset, dtype, dst, 0, (int) n);
         // Streaming reads never come back to these rows: drop them from this process's resident set.
-        // The kernel's fault-around maps up to 64 KiB around each read fault, so pages just before
-        // this block that an earlier call released may be mapped again: release a margin too.
+        // A read fault maps the whole page-cache folio (up to 2 MiB with large folios) or a 64 KiB
+        // fault-around window, so pages before this block released earlier may be mapped again.
         long from = Math.max(0, offset - FAULT_AROUND_MARGIN);
         MappedMemory.release(view.data().asSlice(from, offset + n * elementBytes - from));
     }
