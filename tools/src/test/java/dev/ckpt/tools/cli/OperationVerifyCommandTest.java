@@ -39,7 +39,6 @@ class OperationVerifyCommandTest {
         Path out = tmp.resolve("rebuilt");
         CliRunner r = CliRunner.run("apply-delta", "--base", base.toString(), "--delta", delta.toString(), "--out", out.toString(),
                 "--verify", "--verify-device", "cpu");
-        System.out.println(r.out());
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote " + out).contains("verification: PASS vs " + base + " + delta " + delta + " (f32)")
                 .contains("top1-agreement");
@@ -54,7 +53,6 @@ class OperationVerifyCommandTest {
                 "--out", out.toString(), "--verify", "--verify-device", "cpu", "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode v = new ObjectMapper().readTree(r.out()).get("verification");
-        System.out.println(v.get("comparison"));
         assertThat(v.get("passed").asBoolean()).isTrue();
         assertThat(v.get("comparison").get("reference").asText()).contains("+ LoRA " + a1 + " x0.5").contains("+ LoRA " + a2);
         assertThat(v.get("comparison").get("top1Agreement").asDouble()).isEqualTo(1.0);
@@ -69,7 +67,6 @@ class OperationVerifyCommandTest {
         // the merge is correct at weight 2; claiming weight 1 must be caught
         CliRunner wrong = CliRunner.run("verify", out.toString(), "--reference", base.toString(), "--reference-lora", a1.toString(),
                 "--device", "cpu", "--tokens", "4");
-        System.out.println(wrong.err());
         assertThat(wrong.exitCode()).isEqualTo(5);
         assertThat(wrong.err().strip().lines()).singleElement().asString().startsWith("ckpt: verification failed: ");
         CliRunner right = CliRunner.run("verify", out.toString(), "--reference", base.toString(), "--reference-lora", a1 + ":2",
@@ -89,7 +86,6 @@ class OperationVerifyCommandTest {
             Path out = tmp.resolve("rebuilt-corrupt");
             CliRunner d = CliRunner.run("apply-delta", "--base", base.toString(), "--delta", delta.toString(), "--out", out.toString(),
                     "--verify", "--verify-device", "cpu");
-            System.out.println(d.err());
             assertThat(d.exitCode()).isEqualTo(5);
             assertThat(d.err().strip().lines()).singleElement().asString().startsWith("ckpt: verification of " + out + " failed: ");
             assertThat(d.out()).contains("verification: FAIL vs ");
