@@ -115,6 +115,18 @@ class OperationVerifyCommandTest {
     }
 
     @Test
+    void convertJsonCarriesTheVerification() throws Exception {
+        Path out = tmp.resolve("f16");
+        CliRunner r = CliRunner.run("convert", base.toString(), "--out", out.toString(), "--dtype", "f16", "--json", "--verify",
+                "--verify-device", "cpu");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("out").asText()).isEqualTo(out.toString());
+        assertThat(j.get("verification").get("comparison").get("reference").asText()).isEqualTo(base.toString());
+        assertThat(j.get("verification").get("passed").asBoolean()).isTrue();
+    }
+
+    @Test
     void verifyWithDryRunIsAUsageError() {
         CliRunner r = CliRunner.run("apply-delta", "--base", base.toString(), "--delta", delta.toString(), "--dry-run", "--verify");
         assertThat(r.exitCode()).isEqualTo(2);
