@@ -1,0 +1,155 @@
+package dev.ckpt.formats.numeric;
+
+import dev.ckpt.formats.DType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Bulk little-endian conversions between the float dtypes (F32, F16, BF16; F64 to and from float),
+ * rounding exactly as {@link F16#fromFloat} and {@link Bf16#fromFloat}. Work goes through small
+ * per-call arrays of {@link #CHUNK_ELEMENTS} elements, so memory stays bounded for any tensor size.
+ * Stateless and thread-safe.
+ */
+public final class FloatCodec {
+    /** Elements converted per inner step; the heap used per call is a few times this. */
+    public static final int CHUNK_ELEMENTS = 1 << 16;
+
+    static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfDouble LE_DOUBLE = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private FloatCodec() {
+    }
+
+    /** True when {@link #convert} and friends support {@code type}. */
+    public static boolean supports(DType type) {
+        return type == DType.F32 || type == DType.F16 || type == DType.BF16 || type == DType.F64;
+    }
+
+    /**
+     * Decodes {@code count} elements of {@code type} starting at {@code srcByteOffset} into {@code dst}.
+     *
+     * @throws IllegalArgumentException for a dtype other than F32, F16, BF16, F64
+     */
+    public static void decode(MemorySegment src, long srcByteOffset, DType type, float[] dst, int dstOff, int count) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(src, LE_FLOAT, srcByteOffset, dst, dstOff, count);
+            case F16 -> {
+                short[] tmp = new short[Math.min(count, CHUNK_ELEMENTS)];
+                for (int done = 0; done < count; done += tmp.length) {
+                    int n = Math.min(tmp.length, count - done);
+                    MemorySegment.copy(src, LE_SHORT, srcByteOffset + 2L * done, tmp, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        dst[dstOff + done + i] = Float.float16ToFloat(tmp[i]);
+                    }
+                }
+            }
+            case BF16 -> {
+                short[] tmp = new short[Math.min(count, CHUNK_ELEMENTS)];
+                for (int done = 0; done < count; done += tmp.length) {
+                    int n = Math.min(tmp.length, count - done);
+                    MemorySegment.copy(src, LE_SHORT, srcByteOffset + 2L * done, tmp, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        dst[dstOff + done + i] = Float.intBitsToFloat((tmp[i] & 0xFFFF) << 16);
+                    }
+                }
+            }
+            case F64 -> {
+                for (int i = 0; i < count; i++) {
+                    dst[dstOff + i] = (float) src.get(LE_DOUBLE, srcByteOffset + 8L * i);
+                }
+            }
+            default -> throw unsupported(type);
+        }
+    }
+
+    /**
+     * Encodes {@code count} floats from {@code src} as {@code type} at {@code dstByteOffset}.
+     *
+     * @throws IllegalArgumentException for a dtype other than F32, F16, BF16, F64
+     */
+    public static void encode(float[] src, int srcOff, int count, DType type, MemorySegment dst, long dstByteOffset) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(src, srcOff, dst, LE_FLOAT, dstByteOffset, count);
+            case F16, BF16 -> {
+                short[] tmp = new short[Math.min(count, CHUNK_ELEMENTS)];
+                for (int done = 0; done < count; done += tmp.length) {
+                    int n = Math.min(tmp.length, count - done);
+                    if (type == DType.F16) {
+                        toF16(src, srcOff + done, tmp, n);
+                    } else {
+                        toBf16(src, srcOff + done, tmp, n);
+                    }
+                    MemorySegment.copy(tmp, 0, dst, LE_SHORT, dstByteOffset + 2L * done, n);
+                }
+            }
+            case F64 -> {
+                for (int i = 0; i < count; i++) {
+                    dst.set(LE_DOUBLE, dstByteOffset + 8L * i, src[srcOff + i]);
+                }
+            }
+            default -> throw unsupported(type);
+        }
+    }
+
+    /**
+     * Converts {@code elementCount} elements from {@code src} ({@code from}) into {@code dst} ({@code to}),
+     * both starting at byte 0. Same-type conversion is a copy.
+     *
+     * @throws IllegalArgumentException for unsupported dtypes or segments too small
+     */
+    public static void convert(MemorySegment src, DType from, MemorySegment dst, DType to, long elementCount) {
+        if (!supports(from) || !supports(to)) {
+            throw unsupported(supports(from) ? to : from);
+        }
+        if (src.byteSize() < from.byteSizeFor(elementCount) || dst.byteSize() < to.byteSizeFor(elementCount)) {
+            throw new IllegalArgumentException("segments too small for " + elementCount + " elements");
+        }
+        if (from == to) {
+            MemorySegment.copy(src, 0, dst, 0, from.byteSizeFor(elementCount));
+            return;
+        }
+        if (from == DType.BF16 && to == DType.F16) {
+            bf16ToF16(src, dst, elementCount);
+            return;
+        }
+        float[] buf = new float[(int) Math.min(elementCount, CHUNK_ELEMENTS)];
+        int fromBytes = from.bitSize() / 8;
+        int toBytes = to.bitSize() / 8;
+        for (long done = 0; done < elementCount; done += buf.length) {
+            int n = (int) Math.min(buf.length, elementCount - done);
+            decode(src, done * fromBytes, from, buf, 0, n);
+            encode(buf, 0, n, to, dst, done * toBytes);
+        }
+    }
+
+    /** The hot path of the converter benchmark: bf16 -> f16 through one short[] buffer. */
+    private static void bf16ToF16(MemorySegment src, MemorySegment dst, long elementCount) {
+        short[] buf = new short[(int) Math.min(elementCount, CHUNK_ELEMENTS)];
+        for (long done = 0; done < elementCount; done += buf.length) {
+            int n = (int) Math.min(buf.length, elementCount - done);
+            MemorySegment.copy(src, LE_SHORT, 2 * done, buf, 0, n);
+            for (int i = 0; i < n; i++) {
+                buf[i] = F16.fromFloat(Float.intBitsToFloat((buf[i] & 0xFFFF) << 16));
+            }
+            MemorySegment.copy(buf, 0, dst, LE_SHORT, 2 * done, n);
+        }
+    }
+
+    private static void toF16(float[] src, int off, short[] dst, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[i] = F16.fromFloat(src[off + i]);
+        }
+    }
+
+    private static void toBf16(float[] src, int off, short[] dst, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[i] = Bf16.fromFloat(src[off + i]);
+        }
+    }
+
+    private static IllegalArgumentException unsupported(DType type) {
+        return new IllegalArgumentException("no float conversion for " + type + " (supported: F32, F16, BF16, F64)");
+    }
+}

@@ -1,0 +1,118 @@
+package dev.ckpt.formats.safetensors;
+
+import dev.ckpt.formats.PlannedTensor;
+import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.formats.TensorRecipe;
+import dev.ckpt.formats.internal.AtomicFiles;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes one safetensors file in two phases: {@link #create} writes the header (from a
+ * {@link SafetensorsLayout}) and sizes the file; {@link #fill} then computes each tensor straight
+ * into a read-write mapping of its byte range, so no tensor is ever staged on the heap.
+ * {@link #fill} may run concurrently for different tensors; {@link #finish} fsyncs.
+ */
+public final class SafetensorsWriter implements AutoCloseable {
+    private final Path file;
+    private final SafetensorsLayout layout;
+    private final FileChannel channel;
+
+    private SafetensorsWriter(Path file, SafetensorsLayout layout, FileChannel channel) {
+        this.file = file;
+        this.layout = layout;
+        this.channel = channel;
+    }
+
+    /** Creates {@code file} (which must not exist), writes its header and sets its final length. */
+    public static SafetensorsWriter create(Path file, SafetensorsLayout layout) throws IOException {
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            ByteBuffer prefix = ByteBuffer.wrap(layout.prefix());
+            long pos = 0;
+            while (prefix.hasRemaining()) {
+                pos += ch.write(prefix, pos);
+            }
+            if (layout.dataByteSize() > 0) {
+                // Extend to the final size so concurrent mappings never grow the file.
+                ch.write(ByteBuffer.allocate(1), layout.fileByteSize() - 1);
+            }
+            return new SafetensorsWriter(file, layout, ch);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public SafetensorsLayout layout() {
+        return layout;
+    }
+
+    /**
+     * Runs {@code recipe} on a read-write mapping of exactly the tensor's bytes, then unmaps it.
+     * Thread-safe for distinct tensors.
+     */
+    public void fill(SafetensorsLayout.Placed tensor, TensorRecipe recipe) throws IOException {
+        if (tensor.byteSize() == 0) {
+            recipe.fill(MemorySegment.ofArray(new byte[0]));
+            return;
+        }
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment target = channel.map(FileChannel.MapMode.READ_WRITE,
+                    layout.prefix().length + tensor.begin(), tensor.byteSize(), arena);
+            recipe.fill(target);
+        }
+    }
+
+    /** Flushes the file's data to the device (fsync). */
+    public void finish() throws IOException {
+        channel.force(true);
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+
+    /**
+     * Writes a whole safetensors file sequentially: into a sibling temp file, fsynced, then renamed
+     * over {@code file} (never truncating a file that may be mapped elsewhere).
+     */
+    public static void write(Path file, List<PlannedTensor> tensors, Map<String, String> metadata) throws IOException {
+        SafetensorsLayout layout = SafetensorsLayout.of(tensors.stream().map(PlannedTensor::info).toList(), metadata);
+        Map<String, TensorRecipe> recipes = new HashMap<>();
+        for (PlannedTensor t : tensors) {
+            recipes.put(t.info().name(), t.recipe());
+        }
+        Path tmp = AtomicFiles.siblingTemp(file);
+        try {
+            try (SafetensorsWriter w = create(tmp, layout)) {
+                for (SafetensorsLayout.Placed p : layout.placed()) {
+                    w.fill(p, recipes.get(p.info().name()));
+                }
+                w.finish();
+            }
+            AtomicFiles.moveReplacing(tmp, file);
+        } catch (IOException | RuntimeException e) {
+            AtomicFiles.deleteQuietly(tmp);
+            throw e;
+        }
+    }
+
+    /** Convenience for tests and fixtures: the infos in the order they were given. */
+    static List<TensorInfo> infos(List<PlannedTensor> tensors) {
+        return tensors.stream().map(PlannedTensor::info).toList();
+    }
+}
