@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
         footer = {"  0 ok, 1 internal error, 2 usage, 3 bad input, 4 hub/network, 5 verification failed"},
         subcommands = {
             CommandLine.HelpCommand.class,
+            QuantizeCommand.class,
+            ConvertCommand.class,
         })
 public final class Main {
     private Main() {
