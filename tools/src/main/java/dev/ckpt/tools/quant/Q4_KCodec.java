@@ -28,9 +28,10 @@ public final class Q4_KCodec implements BlockCodec {
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
+        Scratch s = new Scratch();
         for (int b = 0; b < n / 256; b++) {
             int o = dstOff + b * 144;
-            quantizeScales(x, xOff + b * 256, 15, -1.f, 0.1f, 20, L, dst, o);
+            quantizeScales(x, xOff + b * 256, 15, -1.f, 0.1f, 20, L, dst, o, s);
             for (int j = 0; j < 256; j += 64) {
                 for (int l = 0; l < 32; ++l) {
                     dst[o + 16 + j / 2 + l] = (byte) (L[j + l] | L[j + l + 32] << 4);
@@ -45,11 +46,11 @@ public final class Q4_KCodec implements BlockCodec {
      * {@code L} (re-quantized with the rounded scales).
      */
     static void quantizeScales(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep, int[] L,
-                               byte[] dst, int o) {
-        float[] weights = new float[32];
-        float[] mins = new float[8];
-        float[] scales = new float[8];
-        int[] laux = new int[32];
+                               byte[] dst, int o, Scratch s0) {
+        float[] weights = s0.weights;
+        float[] mins = s0.mins;
+        float[] scales = s0.scales;
+        int[] laux = s0.laux;
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < 8; ++j) {
@@ -62,7 +63,7 @@ public final class Q4_KCodec implements BlockCodec {
             for (int l = 0; l < 32; ++l) {
                 weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
             }
-            scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, weights, L, 32 * j, mins, j, laux, rmin, rdelta, nstep);
+            scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, weights, L, 32 * j, mins, j, laux, s0.xm, rmin, rdelta, nstep);
             float scale = scales[j];
             if (scale > maxScale) {
                 maxScale = scale;
@@ -106,6 +107,15 @@ public final class Q4_KCodec implements BlockCodec {
                 L[32 * j + ii] = Math.max(0, Math.min(nmax, l));
             }
         }
+    }
+
+    /** Per-call scratch of the super-block search. */
+    static final class Scratch {
+        final float[] weights = new float[32];
+        final float[] mins = new float[8];
+        final float[] scales = new float[8];
+        final int[] laux = new int[32];
+        final float[] xm = new float[32];
     }
 
     @Override

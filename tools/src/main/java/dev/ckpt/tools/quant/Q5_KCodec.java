@@ -24,9 +24,10 @@ public final class Q5_KCodec implements BlockCodec {
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
+        Q4_KCodec.Scratch s = new Q4_KCodec.Scratch();
         for (int b = 0; b < n / 256; b++) {
             int o = dstOff + b * 176;
-            Q4_KCodec.quantizeScales(x, xOff + b * 256, 31, -0.5f, 0.1f, 15, L, dst, o);
+            Q4_KCodec.quantizeScales(x, xOff + b * 256, 31, -0.5f, 0.1f, 15, L, dst, o, s);
             int qh = o + 16;
             int ql = o + 48;
             for (int j = 0; j < 32; j++) {

@@ -73,10 +73,12 @@ final class QuantPrimitives {
     /**
      * {@code make_qkx2_quants} with {@code use_mad = false}: codes L[lOff..lOff+n) in [0, nmax] for
      * {@code x[xOff..]} with weights {@code w}; returns the scale and stores the (non-negative) min in
-     * {@code minOut[minIdx]}. {@code laux} is scratch of length ≥ n.
+     * {@code minOut[minIdx]}. {@code laux} and {@code xm} are scratch of length ≥ n. Sub-expressions
+     * the C code evaluates repeatedly ({@code x - min}, {@code w*l}) are computed once: the same float
+     * operations on the same operands, so the results are identical.
      */
     static float makeQkx2Quants(int n, int nmax, float[] x, int xOff, float[] w, int[] L, int lOff,
-                                float[] minOut, int minIdx, int[] laux, float rmin, float rdelta, int nstep) {
+                                float[] minOut, int minIdx, int[] laux, float[] xm, float rmin, float rdelta, int nstep) {
         float min = x[xOff];
         float max = x[xOff];
         float sumW = w[0];
@@ -103,11 +105,15 @@ final class QuantPrimitives {
             minOut[minIdx] = -min;
             return 0.f;
         }
-        float iscale = nmax / (max - min);
+        for (int i = 0; i < n; ++i) {
+            xm[i] = x[xOff + i] - min;
+        }
+        float range = max - min;
+        float iscale = nmax / range;
         float scale = 1 / iscale;
         float bestError = 0;
         for (int i = 0; i < n; ++i) {
-            int l = nearestInt(iscale * (x[xOff + i] - min));
+            int l = nearestInt(iscale * xm[i]);
             l = Math.max(0, Math.min(nmax, l));
             L[lOff + i] = l;
             float diff = scale * l + min - x[xOff + i];
@@ -119,18 +125,18 @@ final class QuantPrimitives {
             return scale;
         }
         for (int is = 0; is <= nstep; ++is) {
-            iscale = (rmin + rdelta * is + nmax) / (max - min);
+            iscale = (rmin + rdelta * is + nmax) / range;
             float sumL = 0;
             float sumL2 = 0;
             float sumXl = 0;
             for (int i = 0; i < n; ++i) {
-                int l = nearestInt(iscale * (x[xOff + i] - min));
+                int l = nearestInt(iscale * xm[i]);
                 l = Math.max(0, Math.min(nmax, l));
                 laux[i] = l;
-                float wi = w[i];
-                sumL += wi * l;
-                sumL2 += wi * l * l;
-                sumXl += wi * l * x[xOff + i];
+                float wl = w[i] * l;
+                sumL += wl;
+                sumL2 += wl * l;
+                sumXl += wl * x[xOff + i];
             }
             float d = sumW * sumL2 - sumL * sumL;
             if (d > 0) {
@@ -151,6 +157,11 @@ final class QuantPrimitives {
                     bestError = curError;
                     scale = thisScale;
                     min = thisMin;
+                    // the C code reads the updated min in later steps' (max - min) and (x - min)
+                    range = max - min;
+                    for (int i = 0; i < n; ++i) {
+                        xm[i] = x[xOff + i] - min;
+                    }
                 }
             }
         }
@@ -178,17 +189,22 @@ final class QuantPrimitives {
             }
             return 0.f;
         }
+        float[] w = new float[n];
+        float[] wx = new float[n];
+        for (int i = 0; i < n; ++i) {
+            float xi = x[xOff + i];
+            w[i] = xi * xi;
+            wx[i] = w[i] * xi;
+        }
         float iscale = -nmax / max;
         float sumlx = 0;
         float suml2 = 0;
         for (int i = 0; i < n; ++i) {
-            float xi = x[xOff + i];
-            int l = nearestInt(iscale * xi);
+            int l = nearestInt(iscale * x[xOff + i]);
             l = Math.max(-nmax, Math.min(nmax - 1, l));
             L[lOff + i] = l + nmax;
-            float w = xi * xi;
-            sumlx += w * xi * l;
-            suml2 += w * l * l;
+            sumlx += wx[i] * l;
+            suml2 += w[i] * l * l;
         }
         float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
         float best = scale * sumlx;
@@ -200,12 +216,10 @@ final class QuantPrimitives {
             sumlx = 0;
             suml2 = 0;
             for (int i = 0; i < n; ++i) {
-                float xi = x[xOff + i];
-                int l = nearestInt(iscale * xi);
+                int l = nearestInt(iscale * x[xOff + i]);
                 l = Math.max(-nmax, Math.min(nmax - 1, l));
-                float w = xi * xi;
-                sumlx += w * xi * l;
-                suml2 += w * l * l;
+                sumlx += wx[i] * l;
+                suml2 += w[i] * l * l;
             }
             if (suml2 > 0 && sumlx * sumlx > best * suml2) {
                 for (int i = 0; i < n; ++i) {
