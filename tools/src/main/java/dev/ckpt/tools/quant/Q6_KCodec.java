@@ -29,13 +29,15 @@ public final class Q6_KCodec implements BlockCodec {
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
         float[] scales = new float[16];
+        float[] w = new float[16];
+        float[] wx = new float[16];
         for (int b = 0; b < n / 256; b++) {
             int xo = xOff + b * 256;
             int o = dstOff + b * 210;
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < 16; ++ib) {
-                float scale = makeQxQuants(16, 32, x, xo + 16 * ib, L, 16 * ib);
+                float scale = makeQxQuants(16, 32, x, xo + 16 * ib, L, 16 * ib, w, wx);
                 scales[ib] = scale;
                 float absScale = Math.abs(scale);
                 if (absScale > maxAbsScale) {

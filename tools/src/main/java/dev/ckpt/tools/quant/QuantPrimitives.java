@@ -171,9 +171,10 @@ final class QuantPrimitives {
 
     /**
      * {@code make_qx_quants} with {@code rmse_type = 1} and no importance weights (Q6_K): codes
-     * L[lOff..] in [0, 2·nmax); returns the (signed) scale.
+     * L[lOff..] in [0, 2·nmax); returns the (signed) scale. {@code w}, {@code wx}: scratch of length ≥ n
+     * (the weights {@code x*x} and {@code w*x}, computed once instead of per step: identical values).
      */
-    static float makeQxQuants(int n, int nmax, float[] x, int xOff, int[] L, int lOff) {
+    static float makeQxQuants(int n, int nmax, float[] x, int xOff, int[] L, int lOff, float[] w, float[] wx) {
         float max = 0;
         float amax = 0;
         for (int i = 0; i < n; ++i) {
@@ -189,8 +190,6 @@ final class QuantPrimitives {
             }
             return 0.f;
         }
-        float[] w = new float[n];
-        float[] wx = new float[n];
         for (int i = 0; i < n; ++i) {
             float xi = x[xOff + i];
             w[i] = xi * xi;
