@@ -5,6 +5,8 @@ package dev.ckpt.tools.quant;
  */
 final class QuantPrimitives {
     static final float GROUP_MAX_EPS = 1e-15f;
+    /** The candidate steps of {@code make_qx_quants}, in the C loop's order (-9..9 without 0). */
+    private static final int[] QX_STEPS = {-9, -8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9};
 
     private QuantPrimitives() {
     }
@@ -207,26 +209,44 @@ final class QuantPrimitives {
         }
         float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
         float best = scale * sumlx;
-        for (int is = -9; is <= 9; ++is) {
-            if (is == 0) {
-                continue;
-            }
-            iscale = -(nmax + 0.1f * is) / max;
-            sumlx = 0;
-            suml2 = 0;
+        // The 18 candidate scales' sums do not depend on each other, only the acceptance test does:
+        // two candidates are summed per pass (four independent sequential chains, each in index order,
+        // so every sum is the C value), then accepted or not in the C order. The codes of the last
+        // accepted candidate are written at the end, as the C loop's last overwrite leaves them.
+        float bestIscale = Float.NaN;
+        for (int k = 0; k < QX_STEPS.length; k += 2) {
+            int isA = QX_STEPS[k];
+            int isB = QX_STEPS[k + 1];
+            float ia = -(nmax + 0.1f * isA) / max;
+            float ib = -(nmax + 0.1f * isB) / max;
+            float sa = 0;
+            float qa = 0;
+            float sb = 0;
+            float qb = 0;
             for (int i = 0; i < n; ++i) {
-                int l = nearestInt(iscale * x[xOff + i]);
-                l = Math.max(-nmax, Math.min(nmax - 1, l));
-                sumlx += wx[i] * l;
-                suml2 += w[i] * l * l;
+                float xi = x[xOff + i];
+                int la = Math.max(-nmax, Math.min(nmax - 1, nearestInt(ia * xi)));
+                int lb = Math.max(-nmax, Math.min(nmax - 1, nearestInt(ib * xi)));
+                sa += wx[i] * la;
+                qa += w[i] * la * la;
+                sb += wx[i] * lb;
+                qb += w[i] * lb * lb;
             }
-            if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-                for (int i = 0; i < n; ++i) {
-                    int l = nearestInt(iscale * x[xOff + i]);
-                    L[lOff + i] = nmax + Math.max(-nmax, Math.min(nmax - 1, l));
-                }
-                scale = sumlx / suml2;
-                best = scale * sumlx;
+            if (qa > 0 && sa * sa > best * qa) {
+                bestIscale = ia;
+                scale = sa / qa;
+                best = scale * sa;
+            }
+            if (qb > 0 && sb * sb > best * qb) {
+                bestIscale = ib;
+                scale = sb / qb;
+                best = scale * sb;
+            }
+        }
+        if (!Float.isNaN(bestIscale)) {
+            for (int i = 0; i < n; ++i) {
+                int l = nearestInt(bestIscale * x[xOff + i]);
+                L[lOff + i] = nmax + Math.max(-nmax, Math.min(nmax - 1, l));
             }
         }
         return scale;
