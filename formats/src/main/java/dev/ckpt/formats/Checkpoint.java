@@ -43,6 +43,7 @@ public final class Checkpoint implements AutoCloseable {
     private final Optional<Path> indexFile;
     private final List<TensorInfo> tensors = new ArrayList<>();
     private final Map<String, TensorFile> owner = new HashMap<>();
+    private final Map<String, TensorInfo> byName = new HashMap<>();
     private final List<Problem> problems = new ArrayList<>();
     private ObjectNode config;
 
@@ -129,6 +130,7 @@ public final class Checkpoint implements AutoCloseable {
                 TensorFile first = owner.putIfAbsent(t.name(), f);
                 if (first == null) {
                     tensors.add(t);
+                    byName.put(t.name(), t);
                 } else {
                     problem(Kind.DUPLICATE_TENSOR, "tensor '" + t.name() + "' appears in both "
                             + first.path().getFileName() + " and " + f.path().getFileName());
@@ -240,8 +242,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     public Optional<TensorInfo> tensor(String name) {
-        TensorFile f = owner.get(name);
-        return f == null ? Optional.empty() : f.tensors().stream().filter(t -> t.name().equals(name)).findFirst();
+        return Optional.ofNullable(byName.get(name));
     }
 
     /**

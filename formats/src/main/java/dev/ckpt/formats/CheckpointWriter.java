@@ -58,6 +58,9 @@ public final class CheckpointWriter {
         Files.createDirectories(out.getParent());
         Path tmp = AtomicFiles.siblingTemp(out);
         Files.createDirectory(tmp);
+        // Ctrl-C or kill during the write: remove the partial temp directory, nothing else.
+        Thread cleanup = new Thread(() -> AtomicFiles.deleteQuietly(tmp), "ckpt-writer-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             List<Path> sides = writeSideFiles(tmp, sideFiles);
             List<String> shardNames = writeShards(tmp, tensors, options, listener);
@@ -72,6 +75,12 @@ public final class CheckpointWriter {
         } catch (IOException | RuntimeException | Error e) {
             AtomicFiles.deleteQuietly(tmp);
             throw e;
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException e) {
+                // The JVM is already shutting down: the hook runs (or ran) and removes the temp directory.
+            }
         }
     }
 

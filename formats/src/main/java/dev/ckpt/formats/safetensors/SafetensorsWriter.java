@@ -1,7 +1,7 @@
 package dev.ckpt.formats.safetensors;
 
 import dev.ckpt.formats.PlannedTensor;
-import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.formats.RangeRecipe;
 import dev.ckpt.formats.TensorRecipe;
 import dev.ckpt.formats.internal.AtomicFiles;
 import java.io.IOException;
@@ -18,10 +18,26 @@ import java.util.Map;
 /**
  * Writes one safetensors file in two phases: {@link #create} writes the header (from a
  * {@link SafetensorsLayout}) and sizes the file; {@link #fill} then computes each tensor straight
- * into a read-write mapping of its byte range, so no tensor is ever staged on the heap.
+ * into a read-write mapping of its byte range ({@link RangeRecipe}s instead stream through one small
+ * buffer with positional writes), so no tensor is ever staged on the heap.
  * {@link #fill} may run concurrently for different tensors; {@link #finish} fsyncs.
  */
 public final class SafetensorsWriter implements AutoCloseable {
+    /** Buffer size per thread when streaming a {@link RangeRecipe} (a multiple of its range alignment). */
+    public static final long STREAM_BUFFER_BYTES = 8L << 20;
+
+    /** Bytes streamed before an early background flush is started (spreads disk writes over the run). */
+    static final long FLUSH_BYTES = 64L << 20;
+
+    /** One daemon thread that starts writeback early, so the final fsync has little left to do. */
+    private static final java.util.concurrent.ExecutorService FLUSHER = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ckpt-flusher");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final java.util.concurrent.atomic.AtomicLong unflushed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean flushQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private final Path file;
     private final SafetensorsLayout layout;
     private final FileChannel channel;
@@ -69,10 +85,45 @@ public final class SafetensorsWriter implements AutoCloseable {
             recipe.fill(MemorySegment.ofArray(new byte[0]));
             return;
         }
+        if (recipe instanceof RangeRecipe ranged) {
+            stream(tensor, ranged);
+            return;
+        }
         try (Arena arena = Arena.ofShared()) {
             MemorySegment target = channel.map(FileChannel.MapMode.READ_WRITE,
                     layout.prefix().length + tensor.begin(), tensor.byteSize(), arena);
             recipe.fill(target);
+        }
+    }
+
+    /** Streams a range-capable recipe through one buffer of at most {@link #STREAM_BUFFER_BYTES} with positional writes. */
+    private void stream(SafetensorsLayout.Placed tensor, RangeRecipe recipe) throws IOException {
+        long size = tensor.byteSize();
+        long start = layout.prefix().length + tensor.begin();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(Math.min(size, STREAM_BUFFER_BYTES), 64);
+            for (long off = 0; off < size; off += buffer.byteSize()) {
+                MemorySegment chunk = buffer.asSlice(0, Math.min(buffer.byteSize(), size - off));
+                recipe.fillRange(off, chunk);
+                ByteBuffer bb = chunk.asByteBuffer();
+                long pos = start + off;
+                while (bb.hasRemaining()) {
+                    pos += channel.write(bb, pos);
+                }
+                if (unflushed.addAndGet(chunk.byteSize()) >= FLUSH_BYTES && flushQueued.compareAndSet(false, true)) {
+                    FLUSHER.execute(this::flushEarly);
+                }
+            }
+        }
+    }
+
+    private void flushEarly() {
+        unflushed.set(0);
+        flushQueued.set(false);
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            // Only a head start: finish() fsyncs again and reports any real error.
         }
     }
 
@@ -109,10 +160,5 @@ public final class SafetensorsWriter implements AutoCloseable {
             AtomicFiles.deleteQuietly(tmp);
             throw e;
         }
-    }
-
-    /** Convenience for tests and fixtures: the infos in the order they were given. */
-    static List<TensorInfo> infos(List<PlannedTensor> tensors) {
-        return tensors.stream().map(PlannedTensor::info).toList();
     }
 }

@@ -32,6 +32,9 @@ public final class ExitCodes {
         if (c instanceof FormatException) {
             return BAD_INPUT;
         }
+        if (c instanceof CommandLine.ParameterException) {
+            return USAGE;
+        }
         if (c instanceof java.nio.file.NoSuchFileException || c instanceof java.nio.file.AccessDeniedException
                 || c instanceof java.nio.file.FileAlreadyExistsException || c instanceof java.nio.file.NotDirectoryException) {
             return BAD_INPUT;

@@ -13,11 +13,22 @@ import picocli.CommandLine.Command;
         footer = {"  0 ok, 1 internal error, 2 usage, 3 bad input, 4 hub/network, 5 verification failed"},
         subcommands = {
             CommandLine.HelpCommand.class,
-            QuantizeCommand.class,
+            InspectCommand.class,
             ConvertCommand.class,
+            DemoCommand.class,
+            QuantizeCommand.class,
         })
 public final class Main {
     private Main() {
+    }
+
+    /** {@code --debug} (accepted by every subcommand): print stack traces of failures. */
+    @CommandLine.Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+            description = "print stack traces of failures (same as CKPT_DEBUG=1)")
+    void setDebug(boolean value) {
+        if (value) {
+            ExitCodes.debug = true;
+        }
     }
 
     /** Builds the configured command line (also used by tests, which capture its output). */

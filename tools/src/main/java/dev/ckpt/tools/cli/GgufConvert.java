@@ -1,0 +1,59 @@
+package dev.ckpt.tools.cli;
+
+import dev.ckpt.formats.Checkpoint;
+import dev.ckpt.formats.DType;
+import dev.ckpt.formats.WriteOptions;
+import dev.ckpt.formats.WriteReport;
+import dev.ckpt.formats.gguf.GgufFile;
+import dev.ckpt.tools.gguf.GgufExport;
+import dev.ckpt.tools.gguf.GgufImport;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** The GGUF directions of {@code ckpt convert}: a Llama checkpoint to GGUF, a llama GGUF back to safetensors. */
+final class GgufConvert {
+    private GgufConvert() {
+    }
+
+    static boolean isGguf(Path p) {
+        return Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
+    }
+
+    static int toGguf(Path source, Path out, String type, boolean force, int threads, PrintWriter w) throws Exception {
+        if (isGguf(source)) {
+            throw new CkptException(ExitCodes.USAGE, source + " is already GGUF (use ckpt quantize to change its types)");
+        }
+        GgufExport.OutType ot;
+        try {
+            ot = GgufExport.OutType.valueOf((type == null ? "auto" : type).toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CkptException(ExitCodes.USAGE, "--type must be f32, f16, bf16 or q8_0, got " + type);
+        }
+        if (Files.exists(out) && !force) {
+            throw new CkptException(ExitCodes.BAD_INPUT, out + " already exists (pass --force to replace it)");
+        }
+        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        try (Checkpoint ck = Checkpoint.open(source)) {
+            ck.requireNoProblems();
+            GgufExport.Plan plan = GgufExport.fromCheckpoint(ck, ot, null);
+            long bytes = GgufExport.write(plan, out, force, n);
+            plan.notes().forEach(note -> w.println("note: " + note));
+            w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB%n", out, plan.tensors().size(), bytes / 1048576.0);
+        }
+        w.flush();
+        return ExitCodes.OK;
+    }
+
+    static int toSafetensors(Path source, Path out, DType dtype, long maxShardBytes, boolean force, int threads, PrintWriter w)
+            throws Exception {
+        try (GgufFile f = GgufFile.open(source)) {
+            WriteReport r = GgufImport.toSafetensors(f, out, dtype, new WriteOptions(maxShardBytes, force, Math.max(0, threads)));
+            w.printf(Locale.ROOT, "wrote %s: %d tensors in %d file(s); tokenizer files are not in GGUF, copy them from the source model%n",
+                    out, r.tensorCount(), r.weightFiles().size());
+        }
+        w.flush();
+        return ExitCodes.OK;
+    }
+}

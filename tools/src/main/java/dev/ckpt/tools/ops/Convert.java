@@ -1,0 +1,150 @@
+package dev.ckpt.tools.ops;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ckpt.formats.Checkpoint;
+import dev.ckpt.formats.CheckpointWriter;
+import dev.ckpt.formats.DType;
+import dev.ckpt.formats.FormatException;
+import dev.ckpt.formats.MappedMemory;
+import dev.ckpt.formats.PlannedTensor;
+import dev.ckpt.formats.RangeRecipe;
+import dev.ckpt.formats.ProgressListener;
+import dev.ckpt.formats.SideFile;
+import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.formats.TensorRecipe;
+import dev.ckpt.formats.WriteOptions;
+import dev.ckpt.formats.WriteReport;
+import dev.ckpt.formats.numeric.FloatCodec;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Converts a checkpoint to sharded safetensors, optionally changing the float dtype (F32/F16/BF16/F64
+ * tensors; integer and bool tensors are copied as they are). Side files are copied, and config.json's
+ * {@code torch_dtype} is rewritten. Tensors stream through in chunks of {@link #CHUNK_BYTES} and their
+ * mapped pages are released as they go, so resident memory stays flat whatever the model size.
+ */
+public final class Convert {
+    /** Source bytes converted per step before its pages are released. */
+    public static final long CHUNK_BYTES = 8L << 20;
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * What to convert.
+     *
+     * @param dtype target float dtype; empty keeps every tensor's dtype
+     * @param threads tensors converted in parallel (0: one per processor)
+     */
+    public record Options(Path source, Path out, Optional<DType> dtype, long maxShardBytes, boolean force, int threads) {
+        public Options {
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(out, "out");
+            Objects.requireNonNull(dtype, "dtype");
+            if (dtype.isPresent() && !(dtype.get() == DType.F32 || dtype.get() == DType.F16 || dtype.get() == DType.BF16)) {
+                throw new IllegalArgumentException("target dtype must be f32, f16 or bf16, not " + dtype.get());
+            }
+            if (maxShardBytes <= 0 || threads < 0) {
+                throw new IllegalArgumentException("maxShardBytes must be positive and threads >= 0");
+            }
+        }
+    }
+
+    /** What was written. */
+    public record Report(Path out, int tensorCount, int convertedTensors, long sourceBytes, WriteReport write) {
+    }
+
+    private Convert() {
+    }
+
+    /**
+     * Runs the conversion.
+     *
+     * @throws FormatException when the source is malformed or inconsistent (see {@link Checkpoint#problems()})
+     * @throws java.nio.file.FileAlreadyExistsException when the output exists and {@code force} is off
+     * @throws IllegalArgumentException when the output would overlap the source
+     */
+    public static Report run(Options o, ProgressListener listener) throws IOException {
+        Path src = o.source().toAbsolutePath().normalize();
+        Path out = o.out().toAbsolutePath().normalize();
+        boolean overlaps = Files.isDirectory(src) ? out.startsWith(src) || src.startsWith(out) : out.equals(src) || src.startsWith(out);
+        if (overlaps) {
+            throw new IllegalArgumentException("output " + out + " overlaps the source " + src + "; choose another --out");
+        }
+        try (Checkpoint c = Checkpoint.open(src)) {
+            c.requireNoProblems();
+            List<PlannedTensor> plan = new ArrayList<>();
+            int converted = 0;
+            for (TensorInfo t : c.tensors()) {
+                DType to = o.dtype().filter(d -> FloatCodec.supports(t.dtype())).orElse(t.dtype());
+                converted += to != t.dtype() ? 1 : 0;
+                plan.add(new PlannedTensor(t.withDType(to), recipe(c, t, to)));
+            }
+            List<SideFile> sides = new ArrayList<>();
+            for (Path p : c.sideFiles()) {
+                String name = p.getFileName().toString();
+                if (name.equals("config.json") && o.dtype().isPresent() && c.config().isPresent()) {
+                    ObjectNode cfg = c.config().get();
+                    cfg.put("torch_dtype", torchDtype(o.dtype().get()));
+                    sides.add(SideFile.Bytes.utf8(name, JSON.writeValueAsString(cfg) + "\n"));
+                } else {
+                    sides.add(SideFile.Copy.of(p));
+                }
+            }
+            WriteReport w = CheckpointWriter.write(out, plan, sides,
+                    new WriteOptions(o.maxShardBytes(), o.force(), o.threads()), listener);
+            return new Report(out, plan.size(), converted, c.tensorBytes(), w);
+        }
+    }
+
+    /** PyTorch's name of a dtype, as config.json spells it. */
+    public static String torchDtype(DType d) {
+        return switch (d) {
+            case F32 -> "float32";
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+            case F64 -> "float64";
+            default -> d.name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    private static TensorRecipe recipe(Checkpoint c, TensorInfo t, DType to) {
+        return new ConvertRecipe(c, t, to);
+    }
+
+    /** Converts any element-aligned byte range of one tensor, releasing the source pages it read. */
+    private record ConvertRecipe(Checkpoint c, TensorInfo t, DType to) implements RangeRecipe {
+        @Override
+        public void fillRange(long byteOffset, MemorySegment target) throws IOException {
+            MemorySegment src = c.view(t.name()).data();
+            if (to == t.dtype()) {
+                for (long off = 0; off < target.byteSize(); off += CHUNK_BYTES) {
+                    long n = Math.min(CHUNK_BYTES, target.byteSize() - off);
+                    MemorySegment s = src.asSlice(byteOffset + off, n);
+                    MemorySegment.copy(s, 0, target, off, n);
+                    MappedMemory.release(s);
+                }
+                return;
+            }
+            int fromBytes = t.dtype().bitSize() / 8;
+            int toBytes = to.bitSize() / 8;
+            long first = byteOffset / toBytes;
+            long count = target.byteSize() / toBytes;
+            long perChunk = Math.max(1, CHUNK_BYTES / fromBytes);
+            for (long done = 0; done < count; done += perChunk) {
+                long n = Math.min(perChunk, count - done);
+                MemorySegment s = src.asSlice((first + done) * fromBytes, n * fromBytes);
+                FloatCodec.convert(s, t.dtype(), target.asSlice(done * toBytes, n * toBytes), to, n);
+                MappedMemory.release(s);
+            }
+        }
+    }
+}
