@@ -24,7 +24,8 @@ public final class Demo {
         return List.of(
                 new InspectStep(null),
                 new ConvertStep(),
-                new InspectStep("f16"));
+                new InspectStep("f16"),
+                new QuantizeStep());
     }
 
     /**
