@@ -1,6 +1,7 @@
 package dev.ckpt.tools.gguf;
 
 import dev.ckpt.formats.DType;
+import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.gguf.GgmlType;
 import dev.ckpt.formats.gguf.GgufWriter;
 import dev.ckpt.formats.numeric.FloatCodec;
@@ -55,11 +56,14 @@ public final class RowEncoder {
             public void fill(int chunk, MemorySegment tensorBytes) {
                 float[] row = new float[n];
                 byte[] scratch = codec == null ? null : new byte[(int) rowBytes];
-                long end = Math.min(rows, (chunk + 1) * rowsPerChunk);
-                for (long r = chunk * rowsPerChunk; r < end; r++) {
+                long start = chunk * rowsPerChunk;
+                long end = Math.min(rows, start + rowsPerChunk);
+                for (long r = start; r < end; r++) {
                     src.read(r, row);
                     encode(row, n, tensorBytes, r * rowBytes, scratch);
                 }
+                src.release(start, end);
+                MappedMemory.release(tensorBytes.asSlice(start * rowBytes, (end - start) * rowBytes));
             }
         };
     }

@@ -1,6 +1,7 @@
 package dev.ckpt.tools.gguf;
 
 import dev.ckpt.formats.DType;
+import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.TensorView;
 import dev.ckpt.formats.gguf.GgmlType;
 import dev.ckpt.formats.gguf.GgufTensorInfo;
@@ -20,6 +21,13 @@ public interface RowSource {
 
     /** Decodes row {@code row} into {@code dst[0..rowLength)}. */
     void read(long row, float[] dst);
+
+    /**
+     * Drops rows {@code [from, to)} of a memory-mapped source from this process's resident memory
+     * (they stay in the page cache); keeps resident memory flat while streaming. Default: no-op.
+     */
+    default void release(long from, long to) {
+    }
 
     /** Rows of a safetensors-style view (F32, F16, BF16, F64), {@code rowLength} elements each. */
     static RowSource of(TensorView view, int rowLength) {
@@ -42,6 +50,10 @@ public interface RowSource {
 
             public void read(long row, float[] dst) {
                 FloatCodec.decode(data, row * rowBytes, dt, dst, 0, rowLength);
+            }
+
+            public void release(long from, long to) {
+                MappedMemory.release(data.asSlice(from * rowBytes, (to - from) * rowBytes));
             }
         };
     }
@@ -69,6 +81,10 @@ public interface RowSource {
                 public void read(long row, float[] dst) {
                     FloatCodec.decode(bytes, row * rowBytes, dt, dst, 0, rowLength);
                 }
+
+                public void release(long from, long to) {
+                    MappedMemory.release(bytes.asSlice(from * rowBytes, (to - from) * rowBytes));
+                }
             };
         }
         BlockCodec codec = BlockCodec.of(type);
@@ -85,6 +101,10 @@ public interface RowSource {
                 byte[] raw = new byte[(int) rowBytes];
                 MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, row * rowBytes, raw, 0, raw.length);
                 codec.dequantize(raw, 0, rowLength, dst, 0);
+            }
+
+            public void release(long from, long to) {
+                MappedMemory.release(bytes.asSlice(from * rowBytes, (to - from) * rowBytes));
             }
         };
     }
