@@ -11,6 +11,7 @@ import dev.ckpt.formats.gguf.GgufFile;
 import dev.ckpt.formats.gguf.GgufTensorInfo;
 import dev.ckpt.formats.gguf.GgufValue;
 import dev.ckpt.formats.gguf.GgufWriter;
+import dev.ckpt.formats.numeric.FloatCodec;
 import dev.ckpt.tools.quant.QuantMix;
 import dev.ckpt.tools.quant.QuantType;
 import java.io.IOException;
@@ -90,7 +91,7 @@ public final class GgufExport {
                 throw new FormatException(ck.weightFileOf(t.name()).orElse(ck.root()), Kind.UNSUPPORTED,
                         "tensor " + t.name() + " has no llama GGUF name");
             }
-            if (!FloatCodecs.supports(t.dtype())) {
+            if (!FloatCodec.supports(t.dtype())) {
                 throw new FormatException(ck.root(), Kind.UNKNOWN_DTYPE, "tensor " + t.name() + " is " + t.dtype()
                         + "; GGUF export reads F32, F16, BF16 and F64");
             }
@@ -203,9 +204,7 @@ public final class GgufExport {
             for (int i = 1; i < ne.length; i++) {
                 rows *= ne[i];
             }
-            long rowLength = ne.length == 0 ? 1 : ne[0];
-            long rowsPerChunk = Math.max(1, RowEncoder.CHUNK_BYTES / Math.max(1, 4L * rowLength));
-            this.chunks = (int) Math.max(1, (rows + rowsPerChunk - 1) / rowsPerChunk);
+            this.chunks = RowEncoder.chunkCount(rows, ne.length == 0 ? 1 : ne[0]);
         }
 
         public int chunkCount() {
@@ -223,13 +222,6 @@ public final class GgufExport {
                 }
             }
             d.fill(chunk, tensorBytes);
-        }
-    }
-
-    /** Dtypes {@link RowSource#of} can read. */
-    private static final class FloatCodecs {
-        static boolean supports(DType t) {
-            return dev.ckpt.formats.numeric.FloatCodec.supports(t);
         }
     }
 }

@@ -41,12 +41,23 @@ public final class RowEncoder {
         }
     }
 
+    /** Rows per chunk for rows of {@code rowLength} elements. */
+    static long rowsPerChunk(long rowLength) {
+        return Math.max(1, CHUNK_BYTES / Math.max(1, 4L * rowLength));
+    }
+
+    /** Chunks of a tensor of {@code rows} rows of {@code rowLength} elements. */
+    static int chunkCount(long rows, long rowLength) {
+        long per = rowsPerChunk(rowLength);
+        return (int) Math.max(1, (rows + per - 1) / per);
+    }
+
     /** A writer source producing {@code src} encoded as this type, in row-range chunks. */
     public GgufWriter.TensorSource source(RowSource src) {
         int n = src.rowLength();
         long rows = src.rows();
-        long rowsPerChunk = Math.max(1, CHUNK_BYTES / Math.max(1, 4L * n));
-        int chunks = (int) Math.max(1, (rows + rowsPerChunk - 1) / rowsPerChunk);
+        long rowsPerChunk = rowsPerChunk(n);
+        int chunks = chunkCount(rows, n);
         long rowBytes = type.rowBytes(n);
         return new GgufWriter.TensorSource() {
             public int chunkCount() {

@@ -7,7 +7,7 @@ import java.util.List;
  * llama.cpp's per-tensor type choice ({@code src/llama-quant.cpp}: {@code tensor_allows_quantization},
  * {@code llama_tensor_get_type_impl}, {@code tensor_type_fallback}) for the llama architecture without
  * experts and without an importance matrix. Stateful like the original: call {@link #choose} once per
- * tensor in llama.cpp's weight order ({@code LlamaModelNames.compareWeightOrder}); the attn_v and
+ * tensor in llama.cpp's weight order ({@code LlamaNames.compareWeightOrder}); the attn_v and
  * ffn_down counters advance as it goes.
  */
 public final class QuantMix {
