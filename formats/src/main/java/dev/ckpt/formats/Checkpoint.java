@@ -241,6 +241,7 @@ public final class Checkpoint implements AutoCloseable {
         return Collections.unmodifiableList(tensors);
     }
 
+    /** The tensor called {@code name}, if this checkpoint has it. */
     public Optional<TensorInfo> tensor(String name) {
         return Optional.ofNullable(byName.get(name));
     }
@@ -308,6 +309,7 @@ public final class Checkpoint implements AutoCloseable {
         return ignoredFiles;
     }
 
+    /** The weight index ({@code *.safetensors.index.json}) that was read, if any. */
     public Optional<Path> indexFile() {
         return indexFile;
     }
@@ -322,6 +324,7 @@ public final class Checkpoint implements AutoCloseable {
         return problems.stream().map(Problem::message).toList();
     }
 
+    /** {@link #problems()} with their {@link Kind}s, for callers that need to tell them apart. */
     public List<Problem> problemDetails() {
         return List.copyOf(problems);
     }

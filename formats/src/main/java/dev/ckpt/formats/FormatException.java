@@ -28,8 +28,9 @@ public class FormatException extends IOException {
     }
 
     public FormatException(Path file, Kind kind, String message, Throwable cause) {
-        this(file, kind, message);
-        initCause(cause);
+        super((file == null ? "" : file.getFileName() + ": ") + message, cause);
+        this.file = file;
+        this.kind = kind;
     }
 
     /** The offending file, or null when the problem is not tied to one file. */

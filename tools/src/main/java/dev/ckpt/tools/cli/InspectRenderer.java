@@ -25,6 +25,9 @@ final class InspectRenderer {
         out.printf("  tensor bytes:             %s%n", ByteSize.format(r.tensorBytes()));
         out.printf("  weight files:             %s%n", r.weightFiles().isEmpty() ? "(none)" : String.join(", ", r.weightFiles()));
         out.printf("  side files:               %s%n", r.sideFiles().isEmpty() ? "(none)" : String.join(", ", r.sideFiles()));
+        if (!r.ignoredFiles().isEmpty()) {
+            out.printf("  not read:                 %s%n", String.join(", ", r.ignoredFiles()));
+        }
         out.printf("  tensors (%d):%n", r.tensors().size());
         int width = r.tensors().stream().mapToInt(t -> t.name().length()).max().orElse(4);
         for (Inspect.TensorRow t : r.tensors()) {
@@ -54,6 +57,8 @@ final class InspectRenderer {
         root.withArray("weightFiles");
         r.sideFiles().forEach(root.withArray("sideFiles")::add);
         root.withArray("sideFiles");
+        r.ignoredFiles().forEach(root.withArray("ignoredFiles")::add);
+        root.withArray("ignoredFiles");
         ArrayNode tensors = root.putArray("tensors");
         for (Inspect.TensorRow t : r.tensors()) {
             ObjectNode n = tensors.addObject().put("name", t.name()).put("dtype", t.dtype().name());

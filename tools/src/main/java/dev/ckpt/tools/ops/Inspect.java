@@ -47,11 +47,12 @@ public final class Inspect {
     /**
      * The description.
      *
+     * @param ignoredFiles weight files of another format than the one read (e.g. {@code .bin} beside {@code .safetensors})
      * @param config the key config fields (config.json, or adapter_config.json for adapters), in a fixed order
      */
     public record Report(Path path, Kind kind, String kindReason, Optional<String> architecture,
                          Map<String, JsonNode> config, List<TensorRow> tensors, long parameterCount, long tensorBytes,
-                         List<String> weightFiles, List<String> sideFiles, List<String> problems) {
+                         List<String> weightFiles, List<String> sideFiles, List<String> ignoredFiles, List<String> problems) {
     }
 
     private static final List<String> CONFIG_KEYS = List.of("model_type", "hidden_size", "intermediate_size",
@@ -79,7 +80,8 @@ public final class Inspect {
                     throw e;
                 }
                 return new Report(path.toAbsolutePath(), Kind.GGUF, "GGUF file " + gguf.get().getFileName(), Optional.empty(),
-                        Map.of(), List.of(), 0, 0, List.of(gguf.get().getFileName().toString()), List.of(), List.of(e.getMessage()));
+                        Map.of(), List.of(), 0, 0, List.of(gguf.get().getFileName().toString()), List.of(), List.of(),
+                        List.of(e.getMessage()));
             }
         }
         try (Checkpoint c = Checkpoint.open(path)) {
@@ -137,7 +139,8 @@ public final class Inspect {
         }
         return new Report(path.toAbsolutePath(), kind, reason, arch, fields, rows, params, c.tensorBytes(),
                 c.weightFiles().stream().map(p -> p.getFileName().toString()).toList(),
-                c.sideFiles().stream().map(p -> p.getFileName().toString()).toList(), c.problems());
+                c.sideFiles().stream().map(p -> p.getFileName().toString()).toList(),
+                c.ignoredFiles().stream().map(p -> p.getFileName().toString()).toList(), c.problems());
     }
 
     /** The GGUF file that {@code path} is, or that a directory holds as its only weights (decided by magic bytes). */

@@ -1,0 +1,2 @@
+/** Deterministic random-weight checkpoints in real Hugging Face layouts, for the demo, benchmarks and tests. */
+package dev.ckpt.formats.synthetic;
