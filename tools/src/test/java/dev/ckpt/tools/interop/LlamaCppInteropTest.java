@@ -111,7 +111,14 @@ class LlamaCppInteropTest {
                 Path ours = dir.resolve("ours-" + t + ".gguf");
                 ref.quantize(f32, theirs, t, 2);
                 ckpt("quantize", f32.toString(), "--type", t.name(), "--out", ours.toString(), "--threads", "2");
-                try (GgufFile a = GgufFile.open(theirs); GgufFile b = GgufFile.open(ours)) {
+                Path fromHf = dir.resolve("ours-hf-" + t + ".gguf");
+                ckpt("quantize", kModel.toString(), "--type", t.name(), "--out", fromHf.toString());
+                try (GgufFile a = GgufFile.open(theirs); GgufFile b = GgufFile.open(ours); GgufFile c = GgufFile.open(fromHf)) {
+                    assertEquals(a.ggufTensors().stream().map(GgufTensorInfo::toString).toList(),
+                            c.ggufTensors().stream().map(GgufTensorInfo::toString).toList(), t + ": tensor infos (from HF)");
+                    for (GgufTensorInfo ti : a.ggufTensors()) {
+                        assertEquals(-1L, a.bytes(ti.name()).mismatch(c.bytes(ti.name())), t + ": bytes of " + ti.name() + " (from HF)");
+                    }
                     assertEquals(a.ggufTensors().stream().map(GgufTensorInfo::toString).toList(),
                             b.ggufTensors().stream().map(GgufTensorInfo::toString).toList(), t + ": tensor infos");
                     for (GgufTensorInfo ti : a.ggufTensors()) {
