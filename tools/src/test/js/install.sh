@@ -13,4 +13,6 @@ if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -
    && [ -d node_modules/@node-llama-cpp/linux-x64 ]; then
   exit 0
 fi
-npm ci --omit=optional --no-audit --no-fund --loglevel=error
+# npm install (not ci): the lock omits the other platforms' optional prebuilts, which npm ci rejects;
+# with the lock in place npm install installs exactly the locked versions and leaves the lock unchanged.
+npm install --omit=optional --no-audit --no-fund --loglevel=error
