@@ -114,6 +114,15 @@ public final class GgufWriter {
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
+        // Ctrl-C or kill during the write: remove the partial temp file, nothing else.
+        Thread cleanup = new Thread(() -> {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                // best effort at shutdown
+            }
+        }, "ckpt-gguf-writer-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
         boolean ok = false;
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -132,11 +141,17 @@ public final class GgufWriter {
             } else {
                 Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
             }
+            dev.ckpt.formats.internal.AtomicFiles.fsyncDirectory(dir);
             ok = true;
             return total;
         } finally {
             if (!ok) {
                 Files.deleteIfExists(tmp);
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook runs (or ran) and removes the temp file
             }
         }
     }
