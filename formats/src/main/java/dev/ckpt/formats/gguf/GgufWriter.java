@@ -1,6 +1,8 @@
 package dev.ckpt.formats.gguf;
 
+import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.TensorRecipe;
+import dev.ckpt.formats.WriteReport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +26,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.time.Duration;
 
 /**
  * Writes a GGUF v3 file in three phases: the header (metadata in the caller's order, then tensor
@@ -97,6 +101,16 @@ public final class GgufWriter {
      */
     public static long write(Path out, Map<String, GgufValue> metadata, List<Tensor> tensors, Options options)
             throws IOException {
+        return write(out, metadata, tensors, options, ProgressListener.NONE);
+    }
+
+    /**
+     * As {@link #write(Path, Map, List, Options)}, reporting to {@code listener}: {@code started}, then
+     * {@code tensorWritten} as tensors complete (in completion order), then {@code finished}.
+     */
+    public static long write(Path out, Map<String, GgufValue> metadata, List<Tensor> tensors, Options options,
+                             ProgressListener listener) throws IOException {
+        long t0 = System.nanoTime();
         if (Files.exists(out) && !options.force()) {
             throw new FileAlreadyExistsException(out.toString());
         }
@@ -131,7 +145,8 @@ public final class GgufWriter {
                     ch.write(java.nio.ByteBuffer.wrap(new byte[1]), total - 1);
                     MemorySegment file = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, arena);
                     MemorySegment.copy(header, 0, file, ValueLayout.JAVA_BYTE, 0, header.length);
-                    fillAll(file.asSlice(dataStart > total ? total : dataStart), tensors, offsets, options.threads());
+                    listener.started(tensors.size(), tensors.stream().mapToLong(Tensor::byteSize).sum());
+                    fillAll(file.asSlice(dataStart > total ? total : dataStart), tensors, offsets, options.threads(), listener);
                     file.force();
                 }
                 ch.force(true);
@@ -143,6 +158,8 @@ public final class GgufWriter {
             }
             dev.ckpt.formats.internal.AtomicFiles.fsyncDirectory(dir);
             ok = true;
+            listener.finished(new WriteReport(out, List.of(out), List.of(), tensors.size(),
+                    tensors.stream().mapToLong(Tensor::byteSize).sum(), Duration.ofNanos(System.nanoTime() - t0)));
             return total;
         } finally {
             if (!ok) {
@@ -156,20 +173,40 @@ public final class GgufWriter {
         }
     }
 
-    private static void fillAll(MemorySegment data, List<Tensor> tensors, long[] offsets, int threads) throws IOException {
-        record Job(Tensor t, MemorySegment target, int chunk) {
+    private static void fillAll(MemorySegment data, List<Tensor> tensors, long[] offsets, int threads,
+                                ProgressListener listener) throws IOException {
+        record Job(Tensor t, int index, MemorySegment target, int chunk) {
         }
         List<Job> jobs = new ArrayList<>();
+        AtomicInteger[] remaining = new AtomicInteger[tensors.size()];
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
             MemorySegment target = data.asSlice(offsets[i], t.byteSize());
-            for (int c = 0; c < t.source().chunkCount(); c++) {
-                jobs.add(new Job(t, target, c));
+            int chunks = t.source().chunkCount();
+            remaining[i] = new AtomicInteger(chunks);
+            if (chunks == 0) {
+                throw new IllegalArgumentException(t.name() + ": a tensor source needs at least one chunk");
+            }
+            for (int c = 0; c < chunks; c++) {
+                jobs.add(new Job(t, i, target, c));
             }
         }
+        long[] done = new long[2];
+        java.util.function.IntConsumer chunkDone = i -> {
+            if (remaining[i].decrementAndGet() == 0) {
+                Tensor t = tensors.get(i);
+                synchronized (done) {
+                    done[0]++;
+                    done[1] += t.byteSize();
+                    listener.tensorWritten(GgufFile.tensorInfo(new GgufTensorInfo(t.name(), t.type(), t.ne(), offsets[i])),
+                            (int) done[0], done[1]);
+                }
+            }
+        };
         if (threads == 1) {
             for (Job j : jobs) {
                 j.t().source().fill(j.chunk(), j.target());
+                chunkDone.accept(j.index());
             }
             return;
         }
@@ -183,6 +220,7 @@ public final class GgufWriter {
                 futures.add(pool.submit(() -> {
                     try {
                         j.t().source().fill(j.chunk(), j.target());
+                        chunkDone.accept(j.index());
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }

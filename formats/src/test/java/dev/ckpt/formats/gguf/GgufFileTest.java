@@ -86,6 +86,27 @@ class GgufFileTest {
     }
 
     @Test
+    void reportsProgressPerTensor() throws IOException {
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.ckpt.formats.ProgressListener l = new dev.ckpt.formats.ProgressListener() {
+            public void started(int n, long bytes) {
+                events.add("start " + n + " " + bytes);
+            }
+
+            public void tensorWritten(dev.ckpt.formats.TensorInfo t, int done, long doneBytes) {
+                events.add("tensor " + done);
+            }
+
+            public void finished(dev.ckpt.formats.WriteReport r) {
+                events.add("end " + r.tensorCount());
+            }
+        };
+        GgufWriter.write(dir.resolve("p.gguf"), Map.of(), List.of(f32("a", new long[] {4, 4}, 0), f32("b", new long[] {8}, 0)),
+                new GgufWriter.Options(32, false, 2), l);
+        assertEquals(List.of("start 2 96", "tensor 1", "tensor 2", "end 2"), events);
+    }
+
+    @Test
     void refusesToOverwriteWithoutForce() throws IOException {
         Path p = sample(32);
         assertThrows(FileAlreadyExistsException.class, () -> GgufWriter.write(p, Map.of(), List.of(),

@@ -38,7 +38,7 @@ final class GgufConvert {
         try (Checkpoint ck = Checkpoint.open(source)) {
             ck.requireNoProblems();
             GgufExport.Plan plan = GgufExport.fromCheckpoint(ck, ot, null);
-            long bytes = GgufExport.write(plan, out, force, n);
+            long bytes = GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("converting"));
             plan.notes().forEach(note -> w.println("note: " + note));
             w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB%n", out, plan.tensors().size(), bytes / 1048576.0);
         }

@@ -65,13 +65,13 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (gguf) {
             try (GgufFile f = GgufFile.open(source)) {
                 plan = GgufExport.fromGguf(f, qt);
-                written = dryRun ? 0 : GgufExport.write(plan, out, force, n);
+                written = dryRun ? 0 : GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("quantizing"));
             }
         } else {
             try (Checkpoint ck = Checkpoint.open(source)) {
                 ck.requireNoProblems();
                 plan = GgufExport.fromCheckpoint(ck, GgufExport.OutType.AUTO, qt);
-                written = dryRun ? 0 : GgufExport.write(plan, out, force, n);
+                written = dryRun ? 0 : GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("quantizing"));
             }
         }
         plan.notes().forEach(note -> w.println("note: " + note));

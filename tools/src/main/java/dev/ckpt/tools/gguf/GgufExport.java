@@ -179,6 +179,12 @@ public final class GgufExport {
 
     /** Writes the plan to {@code out} (atomically; {@code force} replaces an existing file). */
     public static long write(Plan plan, Path out, boolean force, int threads) throws IOException {
+        return write(plan, out, force, threads, dev.ckpt.formats.ProgressListener.NONE);
+    }
+
+    /** As {@link #write(Plan, Path, boolean, int)}, reporting progress per finished tensor. */
+    public static long write(Plan plan, Path out, boolean force, int threads, dev.ckpt.formats.ProgressListener listener)
+            throws IOException {
         List<GgufWriter.Tensor> tensors = new ArrayList<>();
         for (Entry e : plan.tensors()) {
             RowEncoder enc = new RowEncoder(e.type());
@@ -186,7 +192,7 @@ public final class GgufExport {
             tensors.add(new GgufWriter.Tensor(e.name(), e.type(), e.ne(), lazy));
         }
         return GgufWriter.write(out, plan.metadata(), tensors,
-                new GgufWriter.Options(GgufFile.DEFAULT_ALIGNMENT, force, threads));
+                new GgufWriter.Options(GgufFile.DEFAULT_ALIGNMENT, force, threads), listener);
     }
 
     /** Opens the rows on first use; chunks split the rows as {@link RowEncoder} does. */
