@@ -319,6 +319,16 @@ public final class Checkpoint implements AutoCloseable {
         return tensors.stream().mapToLong(TensorInfo::byteSize).sum();
     }
 
+    /** Tensor names that share storage within one weight file (tied weights); see {@link TensorFile#sharedStorages()}. */
+    public List<List<String>> sharedStorages() {
+        return files.stream().flatMap(f -> f.sharedStorages().stream()).toList();
+    }
+
+    /** Notes of the weight readers (e.g. "unwrapped the state dict under 'model'"), prefixed by file name. */
+    public List<String> notes() {
+        return files.stream().flatMap(f -> f.notes().stream().map(n -> f.path().getFileName() + ": " + n)).toList();
+    }
+
     /** Human-readable problems found while opening; empty for a consistent checkpoint. */
     public List<String> problems() {
         return problems.stream().map(Problem::message).toList();

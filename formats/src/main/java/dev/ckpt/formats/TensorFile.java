@@ -24,6 +24,19 @@ public interface TensorFile extends AutoCloseable {
      */
     TensorView view(String name) throws IOException;
 
+    /**
+     * Groups of tensor names that share bytes in this file (tied weights, views of one storage),
+     * each of at least two names in file order. Formats without aliasing (safetensors) return none.
+     */
+    default List<List<String>> sharedStorages() {
+        return List.of();
+    }
+
+    /** What reading decided that a user may want to know (e.g. an unwrapped nested state dict). */
+    default List<String> notes() {
+        return List.of();
+    }
+
     @Override
     void close();
 }

@@ -2,6 +2,7 @@ package dev.ckpt.formats;
 
 import dev.ckpt.formats.FormatException.Kind;
 import dev.ckpt.formats.safetensors.SafetensorsFile;
+import dev.ckpt.formats.torch.TorchBinFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -35,9 +36,18 @@ public final class TensorFiles {
         }
     }
 
-    /** The format a file name announces, if any (index files and others are not tensor files). */
+    /**
+     * The format a file name announces, if any (index files and others are not tensor files).
+     * Trainer state saved next to weights ({@code training_args.bin}, {@code optimizer.pt},
+     * {@code scheduler.pt}, {@code rng_state*.pth}, {@code scaler.pt}) is not a weight file: it is
+     * pickled Python objects, kept as a side file and never unpickled.
+     */
     public static Optional<Format> formatOf(Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.equals("training_args.bin") || name.equals("optimizer.pt") || name.equals("scheduler.pt")
+                || name.equals("scaler.pt") || (name.startsWith("rng_state") && name.endsWith(".pth"))) {
+            return Optional.empty();
+        }
         for (Format f : Format.values()) {
             if (f.matches(name)) {
                 return Optional.of(f);
@@ -56,7 +66,7 @@ public final class TensorFiles {
                 "not a tensor file (expected .safetensors, .bin or .gguf)"));
         return switch (format) {
             case SAFETENSORS -> SafetensorsFile.open(file);
-            case TORCH -> throw new FormatException(file, Kind.UNSUPPORTED, "PyTorch .bin reading is not available in this build");
+            case TORCH -> TorchBinFile.open(file);
             case GGUF -> dev.ckpt.formats.gguf.GgufFile.open(file);
         };
     }

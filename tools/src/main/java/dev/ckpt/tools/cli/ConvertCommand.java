@@ -49,6 +49,7 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        source = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(source.toString()); // path or org/name[@rev]
         if (to.equalsIgnoreCase("gguf")) {
             return GgufConvert.toGguf(source, out, ggufType, force, threads, spec.commandLine().getOut());
         }
@@ -76,13 +77,18 @@ public final class ConvertCommand implements Callable<Integer> {
         double seconds = Math.max(1e-9, r.write().elapsed().toNanos() / 1e9);
         var o = spec.commandLine().getOut();
         if (json) {
-            o.printf(Locale.ROOT, "{\"out\":\"%s\",\"tensors\":%d,\"converted\":%d,\"sourceBytes\":%d,\"outputBytes\":%d,\"shards\":%d,\"seconds\":%.3f}%n",
-                    r.out().toString().replace("\\", "\\\\").replace("\"", "\\\""), r.tensorCount(), r.convertedTensors(),
-                    r.sourceBytes(), r.write().tensorBytes(), r.write().weightFiles().size(), seconds);
+            o.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("out", r.out().toString())
+                    .put("tensors", r.tensorCount()).put("converted", r.convertedTensors()).put("sourceBytes", r.sourceBytes())
+                    .put("outputBytes", r.write().tensorBytes()).put("shards", r.write().weightFiles().size())
+                    .put("sideFiles", r.write().sideFiles().size()).put("seconds", Math.round(seconds * 1000) / 1000.0)
+                    .put("deAliased", r.deAliased().size()));
         } else {
             o.printf(Locale.ROOT, "wrote %s: %d tensors (%d converted), %s in %d shard(s), %d side files, %.2f s (%s/s read)%n",
                     r.out(), r.tensorCount(), r.convertedTensors(), ByteSize.format(r.write().tensorBytes()),
                     r.write().weightFiles().size(), r.write().sideFiles().size(), seconds, ByteSize.format((long) (r.sourceBytes() / seconds)));
+            for (var group : r.deAliased()) {
+                o.println("de-aliased tied tensors (shared one storage, now written once per name): " + String.join(", ", group));
+            }
         }
         o.flush();
         return ExitCodes.OK;

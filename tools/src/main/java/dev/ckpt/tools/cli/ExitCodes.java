@@ -32,6 +32,9 @@ public final class ExitCodes {
         if (c instanceof FormatException) {
             return BAD_INPUT;
         }
+        if (c instanceof dev.ckpt.hub.HubException) {
+            return NETWORK;
+        }
         if (c instanceof CommandLine.ParameterException) {
             return USAGE;
         }

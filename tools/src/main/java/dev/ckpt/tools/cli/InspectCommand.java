@@ -24,6 +24,7 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        path = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(path.toString()); // path or org/name[@rev]
         Inspect.Report report = Inspect.run(path);
         if (json) {
             InspectRenderer.json(report, spec.commandLine().getOut());

@@ -16,6 +16,11 @@ import picocli.CommandLine.Command;
             InspectCommand.class,
             ConvertCommand.class,
             DemoCommand.class,
+            DownloadCommand.class,
+            ServeCommand.class,
+            ApplyDeltaCommand.class,
+            MakeDeltaCommand.class,
+            MergeLoraCommand.class,
             QuantizeCommand.class,
         })
 public final class Main {

@@ -23,7 +23,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory or .gguf file")
+    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory, .gguf file, or hub repo id org/name[@rev]")
     Path source;
 
     @Option(names = "--type", required = true, paramLabel = "T",
@@ -56,6 +56,7 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (out != null && !dryRun && Files.exists(out) && !force) {
             throw new CkptException(ExitCodes.BAD_INPUT, out + " already exists (pass --force to replace it)");
         }
+        source = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(source.toString()); // path or org/name[@rev]
         PrintWriter w = spec.commandLine().getOut();
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         boolean gguf = Files.isRegularFile(source) && source.getFileName().toString().endsWith(".gguf");

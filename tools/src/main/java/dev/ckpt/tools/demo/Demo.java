@@ -25,6 +25,10 @@ public final class Demo {
                 new InspectStep(null),
                 new ConvertStep(),
                 new InspectStep("f16"),
+                new TorchBinStep(),
+                new DownloadStep(),
+                new DeltaStep(),
+                new LoraStep(),
                 new QuantizeStep());
     }
 

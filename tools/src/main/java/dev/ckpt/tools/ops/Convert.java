@@ -58,8 +58,14 @@ public final class Convert {
         }
     }
 
-    /** What was written. */
-    public record Report(Path out, int tensorCount, int convertedTensors, long sourceBytes, WriteReport write) {
+    /**
+     * What was written.
+     *
+     * @param deAliased groups of source tensors that shared storage (tied weights in a .bin); each
+     *                  name was written with its own copy of the bytes, as safetensors requires
+     */
+    public record Report(Path out, int tensorCount, int convertedTensors, long sourceBytes, WriteReport write,
+                         List<List<String>> deAliased) {
     }
 
     private Convert() {
@@ -101,7 +107,7 @@ public final class Convert {
             }
             WriteReport w = CheckpointWriter.write(out, plan, sides,
                     new WriteOptions(o.maxShardBytes(), o.force(), o.threads()), listener);
-            return new Report(out, plan.size(), converted, c.tensorBytes(), w);
+            return new Report(out, plan.size(), converted, c.tensorBytes(), w, c.sharedStorages());
         }
     }
 

@@ -1,0 +1,59 @@
+package dev.ckpt.hub.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.regex.Pattern;
+
+/**
+ * The hash an etag promises: 64 hex = sha256 of the content (LFS), 40 hex = git blob sha1
+ * ({@code sha1("blob <size>\0" + content)}), anything else = none (size check only). Not thread-safe.
+ */
+public final class ContentHash {
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern SHA1 = Pattern.compile("[0-9a-f]{40}");
+    private final MessageDigest digest;
+    private final String name;
+
+    private ContentHash(MessageDigest digest, String name) {
+        this.digest = digest;
+        this.name = name;
+    }
+
+    /** The hash to check for {@code etag}, primed for a file of {@code size} bytes; null when none applies. */
+    public static ContentHash forEtag(String etag, long size) {
+        try {
+            if (SHA256.matcher(etag).matches()) {
+                return new ContentHash(MessageDigest.getInstance("SHA-256"), "sha256");
+            }
+            if (SHA1.matcher(etag).matches()) {
+                MessageDigest md = MessageDigest.getInstance("SHA-1");
+                md.update(("blob " + size + "\0").getBytes(StandardCharsets.US_ASCII));
+                return new ContentHash(md, "git-sha1");
+            }
+            return null;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void update(ByteBuffer b) {
+        digest.update(b);
+    }
+
+    public void update(byte[] b, int off, int len) {
+        digest.update(b, off, len);
+    }
+
+    /** Lower-case hex digest (ends this hash). */
+    public String hex() {
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** {@code sha256} or {@code git-sha1}. */
+    public String name() {
+        return name;
+    }
+}
