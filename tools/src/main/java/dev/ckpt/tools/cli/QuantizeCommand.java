@@ -42,6 +42,9 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--force", description = "replace an existing output file")
     boolean force;
 
+    @Option(names = "--json", description = "print the result (or the --dry-run plan) as one JSON object")
+    boolean json;
+
     @Override
     public Integer call() throws Exception {
         QuantType qt;
@@ -66,14 +69,36 @@ public final class QuantizeCommand implements Callable<Integer> {
         if (gguf) {
             try (GgufFile f = GgufFile.open(source)) {
                 plan = GgufExport.fromGguf(f, qt);
-                written = dryRun ? 0 : GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("quantizing"));
+                written = dryRun ? 0 : GgufExport.write(plan, out, force, n, json ? dev.ckpt.formats.ProgressListener.NONE : TerminalProgress.forStderr("quantizing"));
             }
         } else {
             try (Checkpoint ck = Checkpoint.open(source)) {
                 ck.requireNoProblems();
                 plan = GgufExport.fromCheckpoint(ck, GgufExport.OutType.AUTO, qt);
-                written = dryRun ? 0 : GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("quantizing"));
+                written = dryRun ? 0 : GgufExport.write(plan, out, force, n, json ? dev.ckpt.formats.ProgressListener.NONE : TerminalProgress.forStderr("quantizing"));
             }
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (json) {
+            var m = new com.fasterxml.jackson.databind.ObjectMapper();
+            var o = m.createObjectNode().put("type", qt.name()).put("ftype", qt.ftype()).put("tensors", plan.tensors().size())
+                    .put("tensorBytes", plan.byteSize()).put("dryRun", dryRun);
+            if (!dryRun) {
+                o.put("out", out.toString()).put("fileBytes", written).put("seconds", Math.round(s * 1000) / 1000.0);
+            }
+            var arr = o.putArray("plan");
+            for (GgufExport.Entry e : plan.tensors()) {
+                var t = arr.addObject().put("name", e.name()).put("type", e.type().name());
+                var ne = t.putArray("ne");
+                for (long d : e.ne()) {
+                    ne.add(d);
+                }
+            }
+            var notes = o.putArray("notes");
+            plan.notes().forEach(notes::add);
+            w.println(o);
+            w.flush();
+            return ExitCodes.OK;
         }
         plan.notes().forEach(note -> w.println("note: " + note));
         if (dryRun) {
@@ -83,7 +108,6 @@ public final class QuantizeCommand implements Callable<Integer> {
             w.printf("%d tensors, %.1f MiB of tensor data as %s%n", plan.tensors().size(), plan.byteSize() / 1048576.0, qt);
             return ExitCodes.OK;
         }
-        double s = (System.nanoTime() - t0) / 1e9;
         w.printf("wrote %s: %d tensors, %.1f MiB, %s, %.1f s%n", out, plan.tensors().size(), written / 1048576.0, qt, s);
         return ExitCodes.OK;
     }

@@ -149,6 +149,11 @@ class GgufConvertTest {
         assertEquals(0, r.code());
         assertTrue(r.out().contains("output.weight") && r.out().contains("Q8_0"), r.out());
         assertTrue(Files.exists(out));
+        r = ckpt("quantize", src.toString(), "--type", "Q8_0", "--dry-run", "--json");
+        assertEquals(0, r.code(), r.err());
+        var plan = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertEquals(21, plan.get("tensors").asInt());
+        assertEquals("Q8_0", plan.get("plan").get(0).get("type").asText(), "output.weight (64 columns) falls back to Q8_0");
         try (var s = Files.list(dir)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temp files left");
         }
