@@ -50,27 +50,20 @@ public final class Q4_KCodec implements BlockCodec {
         float[] weights = s0.weights;
         float[] mins = s0.mins;
         float[] scales = s0.scales;
-        int[] laux = s0.laux;
         float maxScale = 0;
         float maxMin = 0;
-        for (int j = 0; j < 8; ++j) {
-            float sumX2 = 0;
-            for (int l = 0; l < 32; ++l) {
-                float v = x[xo + 32 * j + l];
-                sumX2 += v * v;
-            }
-            float avX = (float) Math.sqrt(sumX2 / 32);
-            for (int l = 0; l < 32; ++l) {
-                weights[l] = avX + Math.abs(x[xo + 32 * j + l]);
-            }
-            scales[j] = makeQkx2Quants(32, nmax, x, xo + 32 * j, weights, L, 32 * j, mins, j, laux, s0.xm, rmin, rdelta, nstep);
-            float scale = scales[j];
-            if (scale > maxScale) {
-                maxScale = scale;
-            }
-            float min = mins[j];
-            if (min > maxMin) {
-                maxMin = min;
+        for (int j = 0; j < 8; j += 2) {
+            weights(x, xo + 32 * j, weights);
+            weights(x, xo + 32 * (j + 1), s0.weightsB);
+            s0.pair.run(nmax, x, xo + 32 * j, xo + 32 * (j + 1), weights, s0.weightsB, L, 32 * j, 32 * (j + 1),
+                    scales, mins, j, j + 1, rmin, rdelta, nstep);
+            for (int k = j; k <= j + 1; k++) {
+                if (scales[k] > maxScale) {
+                    maxScale = scales[k];
+                }
+                if (mins[k] > maxMin) {
+                    maxMin = mins[k];
+                }
             }
         }
         float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
@@ -109,13 +102,26 @@ public final class Q4_KCodec implements BlockCodec {
         }
     }
 
+    /** The weights {@code av_x + |x|} of one 32-element sub-block, {@code av_x = sqrt(mean(x²))}. */
+    private static void weights(float[] x, int off, float[] w) {
+        float sumX2 = 0;
+        for (int l = 0; l < 32; ++l) {
+            float v = x[off + l];
+            sumX2 += v * v;
+        }
+        float avX = (float) Math.sqrt(sumX2 / 32);
+        for (int l = 0; l < 32; ++l) {
+            w[l] = avX + Math.abs(x[off + l]);
+        }
+    }
+
     /** Per-call scratch of the super-block search. */
     static final class Scratch {
+        final float[] weightsB = new float[32];
+        final Qkx2Pair pair = new Qkx2Pair();
         final float[] weights = new float[32];
         final float[] mins = new float[8];
         final float[] scales = new float[8];
-        final int[] laux = new int[32];
-        final float[] xm = new float[32];
     }
 
     @Override

@@ -131,10 +131,12 @@ final class QuantPrimitives {
             float sumL = 0;
             float sumL2 = 0;
             float sumXl = 0;
+            // codes first (an element-wise loop the JIT can vectorize), then the sequential sums
             for (int i = 0; i < n; ++i) {
-                int l = nearestInt(iscale * xm[i]);
-                l = Math.max(0, Math.min(nmax, l));
-                laux[i] = l;
+                laux[i] = Math.max(0, Math.min(nmax, nearestInt(iscale * xm[i])));
+            }
+            for (int i = 0; i < n; ++i) {
+                int l = laux[i];
                 float wl = w[i] * l;
                 sumL += wl;
                 sumL2 += wl * l;
