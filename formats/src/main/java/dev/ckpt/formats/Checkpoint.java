@@ -319,6 +319,12 @@ public final class Checkpoint implements AutoCloseable {
         return tensors.stream().mapToLong(TensorInfo::byteSize).sum();
     }
 
+    /** Where tensor {@code name}'s bytes lie in its weight file, when stored exactly as viewed (see {@link TensorFile#fileRange}). */
+    public Optional<FileRange> fileRange(String name) {
+        TensorFile f = owner.get(name);
+        return f == null ? Optional.empty() : f.fileRange(name);
+    }
+
     /** Tensor names that share storage within one weight file (tied weights); see {@link TensorFile#sharedStorages()}. */
     public List<List<String>> sharedStorages() {
         return files.stream().flatMap(f -> f.sharedStorages().stream()).toList();

@@ -32,6 +32,14 @@ public interface TensorFile extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Where the named tensor's bytes lie in this file, when they are stored there exactly as
+     * {@link #view} returns them (contiguous, little-endian, uncompressed); empty otherwise.
+     */
+    default java.util.Optional<FileRange> fileRange(String name) {
+        return java.util.Optional.empty();
+    }
+
     /** What reading decided that a user may want to know (e.g. an unwrapped nested state dict). */
     default List<String> notes() {
         return List.of();

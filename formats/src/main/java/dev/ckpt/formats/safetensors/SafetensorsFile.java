@@ -117,6 +117,14 @@ public final class SafetensorsFile implements TensorFile {
         return new TensorView(e.info(), mapped.asSlice(header.dataStart() + e.begin(), e.end() - e.begin()));
     }
 
+    /** Every safetensors tensor is stored contiguous and little-endian: its byte range of this file. */
+    @Override
+    public java.util.Optional<dev.ckpt.formats.FileRange> fileRange(String name) {
+        SafetensorsHeader.Entry e = byName.get(name);
+        return e == null ? java.util.Optional.empty() : java.util.Optional.of(
+                new dev.ckpt.formats.FileRange(path, header.dataStart() + e.begin(), e.end() - e.begin()));
+    }
+
     @Override
     public void close() {
         arena.close();

@@ -1,5 +1,7 @@
 package dev.ckpt.formats.safetensors;
 
+import dev.ckpt.formats.FileCopyRecipe;
+import dev.ckpt.formats.FileRange;
 import dev.ckpt.formats.PlannedTensor;
 import dev.ckpt.formats.RangeRecipe;
 import dev.ckpt.formats.TensorRecipe;
@@ -85,6 +87,10 @@ public final class SafetensorsWriter implements AutoCloseable {
             recipe.fill(MemorySegment.ofArray(new byte[0]));
             return;
         }
+        if (recipe instanceof FileCopyRecipe copy && copy.source().byteSize() == tensor.byteSize()) {
+            transfer(tensor, copy.source());
+            return;
+        }
         if (recipe instanceof RangeRecipe ranged) {
             stream(tensor, ranged);
             return;
@@ -111,6 +117,30 @@ public final class SafetensorsWriter implements AutoCloseable {
                     pos += channel.write(bb, pos);
                 }
                 if (unflushed.addAndGet(chunk.byteSize()) >= FLUSH_BYTES && flushQueued.compareAndSet(false, true)) {
+                    FLUSHER.execute(this::flushEarly);
+                }
+            }
+        }
+    }
+
+    /**
+     * Copies a tensor that is exactly a range of an input file without bringing it to user space
+     * ({@code FileChannel.transferTo}, served by {@code copy_file_range} on Linux), through output
+     * and input channels of its own so concurrent tensors never share a file position.
+     */
+    private void transfer(SafetensorsLayout.Placed tensor, FileRange source) throws IOException {
+        long size = tensor.byteSize();
+        try (FileChannel in = FileChannel.open(source.file(), StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            out.position(layout.prefix().length + tensor.begin());
+            for (long done = 0; done < size; ) {
+                long n = in.transferTo(source.byteOffset() + done, Math.min(size - done, 8 * STREAM_BUFFER_BYTES), out);
+                if (n <= 0) {
+                    throw new java.io.EOFException(source.file() + " ended before byte " + (source.byteOffset() + size)
+                            + " while copying tensor '" + tensor.info().name() + "' (changed while being read?)");
+                }
+                done += n;
+                if (unflushed.addAndGet(n) >= FLUSH_BYTES && flushQueued.compareAndSet(false, true)) {
                     FLUSHER.execute(this::flushEarly);
                 }
             }

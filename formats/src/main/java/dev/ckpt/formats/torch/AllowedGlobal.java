@@ -61,6 +61,8 @@ record AllowedGlobal(String qualifiedName, Role role, DType dtype) {
         storage(t, "BoolStorage", DType.BOOL);
         storage(t, "ComplexFloatStorage", DType.C64);
         storage(t, "UntypedStorage", DType.U8);
+        // torch 2.x writes the untyped storage under its defining module (seen in a torch 2.13 file)
+        t.put("torch.storage.UntypedStorage", new AllowedGlobal("torch.storage.UntypedStorage", Role.STORAGE_TYPE, DType.U8));
         for (String s : new String[] {"ComplexDoubleStorage", "QInt8Storage", "QInt32Storage", "QUInt8Storage",
                 "QUInt4x2Storage", "QUInt2x4Storage"}) {
             put(t, "torch." + s, Role.NOT_READ);

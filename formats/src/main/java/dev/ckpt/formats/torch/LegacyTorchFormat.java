@@ -59,6 +59,7 @@ final class LegacyTorchFormat {
         }
         Map<String, StorageRef> referenced = calls.storages();
         Map<String, MemorySegment> blocks = new HashMap<>();
+        Map<String, Long> offsets = new HashMap<>();
         for (Object k : list.items) {
             if (!(k instanceof String key) || !referenced.containsKey(key) || blocks.containsKey(key)) {
                 throw new FormatException(path, Kind.INVALID_VALUE, "legacy torch.save stream: storage key "
@@ -83,13 +84,14 @@ final class LegacyTorchFormat {
                 throw truncated(path, key);
             }
             blocks.put(key, file.asSlice(pos[0] + 8, bytes));
+            offsets.put(key, pos[0] + 8);
             pos[0] += 8 + bytes;
         }
         if (blocks.size() != referenced.size()) {
             throw new FormatException(path, Kind.TRUNCATED, "legacy torch.save stream lists " + blocks.size()
                     + " storages but the object pickle references " + referenced.size());
         }
-        return new Read(root, new Blocks(blocks));
+        return new Read(root, new Blocks(blocks, offsets));
     }
 
     private static Object next(Path path, MemorySegment file, long[] pos, String what, PickleLimits limits,
@@ -106,7 +108,7 @@ final class LegacyTorchFormat {
     }
 
     /** Storage blocks located after the pickles. */
-    private record Blocks(Map<String, MemorySegment> blocks) implements StorageRecords {
+    private record Blocks(Map<String, MemorySegment> blocks, Map<String, Long> offsets) implements StorageRecords {
         @Override
         public long byteSize(String key) {
             MemorySegment s = blocks.get(key);
@@ -116,6 +118,11 @@ final class LegacyTorchFormat {
         @Override
         public MemorySegment bytes(String key) {
             return blocks.get(key);
+        }
+
+        @Override
+        public long fileOffset(String key) {
+            return offsets.get(key);
         }
     }
 }

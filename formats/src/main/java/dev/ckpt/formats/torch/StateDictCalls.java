@@ -102,15 +102,7 @@ final class StateDictCalls {
             }
             case REBUILD_TENSOR -> tensor(a, 4, 4, null, corrupt);
             case REBUILD_TENSOR_V2 -> tensor(a, 6, 7, null, corrupt);
-            case REBUILD_TENSOR_V3 -> {
-                if (a.size() < 7 || !(a.get(6) instanceof AllowedGlobal d) || d.role() != AllowedGlobal.Role.DTYPE) {
-                    if (a.size() >= 7 && a.get(6) instanceof AllowedGlobal d && d.role() == AllowedGlobal.Role.NOT_READ) {
-                        throw notRead(d);
-                    }
-                    throw corrupt.at("_rebuild_tensor_v3 needs a torch dtype as its 7th argument");
-                }
-                yield tensor(a, 7, 8, d.dtype(), corrupt);
-            }
+            case REBUILD_TENSOR_V3 -> tensor(a, 7, 8, v3DType(a, corrupt), corrupt);
             case REBUILD_PARAMETER, REBUILD_PARAMETER_WITH_STATE, PARAMETER_CLASS -> {
                 if (a.size() < 1 || !(a.get(0) instanceof TensorRef t)) {
                     throw corrupt.at(g.qualifiedName() + " needs a tensor as its first argument");
@@ -152,6 +144,18 @@ final class StateDictCalls {
             case NOT_READ -> throw notRead(g);
             case STORAGE_TYPE, DTYPE, TENSOR_CLASS -> throw corrupt.at(g.qualifiedName() + " is not callable here");
         };
+    }
+
+    /** The 7th argument of {@code _rebuild_tensor_v3}: a {@code torch.<dtype>} global. */
+    private DType v3DType(PyTuple a, Corrupt corrupt) throws FormatException {
+        Object d = a.size() >= 7 ? a.get(6) : null;
+        if (d instanceof AllowedGlobal g && g.role() == AllowedGlobal.Role.DTYPE) {
+            return g.dtype();
+        }
+        if (d instanceof AllowedGlobal g && g.role() == AllowedGlobal.Role.NOT_READ) {
+            throw notRead(g);
+        }
+        throw corrupt.at("_rebuild_tensor_v3 needs a torch dtype as its 7th argument");
     }
 
     /** NEWOBJ: {@code cls.__new__(cls, *args)}; only {@code Parameter(tensor, ...)} occurs in state dicts. */

@@ -14,6 +14,9 @@ interface StorageRecords {
     /** The bytes of storage {@code key}: a zero-copy slice of the mapped file. */
     MemorySegment bytes(String key) throws FormatException;
 
+    /** Byte offset of storage {@code key} in the file (its bytes are stored there as they are). */
+    long fileOffset(String key);
+
     /** The records of a torch.save zip archive whose entries live under {@code prefix}. */
     record Zip(ZipArchive zip, String prefix) implements StorageRecords {
         @Override
@@ -24,6 +27,11 @@ interface StorageRecords {
         @Override
         public MemorySegment bytes(String key) throws FormatException {
             return zip.storedBytes(zip.entry(prefix + "data/" + key).orElseThrow());
+        }
+
+        @Override
+        public long fileOffset(String key) {
+            return zip.entry(prefix + "data/" + key).orElseThrow().dataOffset();
         }
     }
 }

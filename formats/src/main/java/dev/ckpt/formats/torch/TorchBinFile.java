@@ -1,5 +1,6 @@
 package dev.ckpt.formats.torch;
 
+import dev.ckpt.formats.FileRange;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.FormatException.Kind;
 import dev.ckpt.formats.Shape;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A PyTorch checkpoint written by {@code torch.save} (zip format, PyTorch ≥ 1.6), read without
@@ -27,8 +29,9 @@ import java.util.Objects;
  * {@link RestrictedUnpickler} whose allow-list only knows state-dict vocabulary, and tensors are
  * windows on the stored {@code data/<key>} records. Contiguous tensors are zero-copy slices of the
  * mapping; non-contiguous ones (transposed or strided views) are gathered on {@link #view} into
- * memory released by the garbage collector once the view is unreachable, so at most the tensors a
- * caller holds are copied. Tensors sharing a storage (tied weights) are reported by
+ * memory released by the garbage collector once the view is unreachable and the tensor has left a
+ * small cache of the last {@value #GATHER_CACHE_TENSORS} gathered tensors (so memory is bounded by
+ * a few tensors, and chunked readers gather each tensor once). Tensors sharing a storage (tied weights) are reported by
  * {@link #sharedStorages()}. Legacy (pre-1.6, non-zip) files are read too ({@link LegacyTorchFormat}).
  * Owns one shared arena: {@link #close()} unmaps, after which views must not be used.
  */
@@ -49,12 +52,25 @@ public final class TorchBinFile implements TensorFile {
     static final byte[] LEGACY_MAGIC = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46,
             (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19};
 
+    /** Gathered tensors kept for repeated {@link #view} calls (about one per writer thread). */
+    static final int GATHER_CACHE_TENSORS = 4;
+
     private final Path path;
     private final Arena arena;
     private final StorageRecords records;
     private final Map<String, TensorRef> refs;
     private final List<TensorInfo> tensors;
     private final List<String> notes;
+    /**
+     * The last few gathered (non-contiguous) tensors, so a writer that asks for the same view chunk
+     * by chunk gathers it once. Bounded: evicted copies are freed by the GC once no view holds them.
+     */
+    private final Map<String, MemorySegment> gathered = new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, MemorySegment> eldest) {
+            return size() > GATHER_CACHE_TENSORS;
+        }
+    };
 
     private TorchBinFile(Path path, Arena arena, StorageRecords records, StateDictLayout layout) {
         this.path = path;
@@ -192,6 +208,18 @@ public final class TorchBinFile implements TensorFile {
         return StridedGather.isContiguous(t.size(), t.stride());
     }
 
+    /** Contiguous tensors: their range of this file (storage record offset + storage offset). */
+    @Override
+    public Optional<FileRange> fileRange(String name) {
+        TensorRef t = ref(name);
+        if (!StridedGather.isContiguous(t.size(), t.stride())) {
+            return Optional.empty();
+        }
+        long bytes = t.dtype().byteSizeFor(Shape.of(t.size()).elementCount());
+        return Optional.of(new FileRange(path, records.fileOffset(t.storage().key())
+                + t.storageOffset() * (t.dtype().bitSize() / 8), bytes));
+    }
+
     @Override
     public TensorView view(String name) throws IOException {
         TensorRef t = ref(name);
@@ -202,8 +230,17 @@ public final class TorchBinFile implements TensorFile {
         if (StridedGather.isContiguous(t.size(), t.stride())) {
             return new TensorView(info, storage.asSlice(t.storageOffset() * elementBytes, bytes).asReadOnly());
         }
-        MemorySegment copy = Arena.ofAuto().allocate(bytes, 64);
-        StridedGather.gather(storage, t.storageOffset(), t.size(), t.stride(), elementBytes, copy);
+        MemorySegment copy;
+        synchronized (gathered) {
+            copy = gathered.get(name);
+        }
+        if (copy == null) {
+            copy = Arena.ofAuto().allocate(bytes, 64);
+            StridedGather.gather(storage, t.storageOffset(), t.size(), t.stride(), elementBytes, copy);
+            synchronized (gathered) {
+                gathered.put(name, copy);
+            }
+        }
         return new TensorView(info, copy.asReadOnly());
     }
 

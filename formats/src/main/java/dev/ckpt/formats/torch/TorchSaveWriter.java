@@ -51,6 +51,7 @@ public final class TorchSaveWriter {
     private String wrapKey;
     private boolean forceZip64;
     private boolean metadata = true;
+    private String serializationId = "1234567890123456789012345678901234567890";
 
     /** @param archiveName the top folder of every record ({@code "archive"} when saving to a stream) */
     public TorchSaveWriter(String archiveName) {
@@ -101,6 +102,12 @@ public final class TorchSaveWriter {
         return this;
     }
 
+    /** The {@code .data/serialization_id} record (torch writes 40 random digits per save). */
+    public TorchSaveWriter serializationId(String id) {
+        this.serializationId = Objects.requireNonNull(id, "id");
+        return this;
+    }
+
     /** Row-major strides for {@code size}. */
     public static long[] contiguousStride(long[] size) {
         long[] stride = new long[size.length];
@@ -126,7 +133,7 @@ public final class TorchSaveWriter {
                 zip.add(p + "data/" + s.key, s.dtype.byteSizeFor(s.elementCount), s.fill);
             }
             zip.add(p + "version", ascii("3\n"));
-            zip.add(p + ".data/serialization_id", ascii("1234567890123456789012345678901234567890"));
+            zip.add(p + ".data/serialization_id", ascii(serializationId));
             zip.finish();
         }
     }
@@ -151,35 +158,7 @@ public final class TorchSaveWriter {
         List<Storage> storages = new ArrayList<>(assignKeys());
         storages.sort(Comparator.comparing(s -> s.key)); // sorted(serialized_storages.keys())
         ByteArrayOutputStream head = new ByteArrayOutputStream();
-        TorchPickleEncoder magic = new TorchPickleEncoder();
-        magic.proto2();
-        magic.op(0x8a);
-        magic.op(10);
-        for (int b : new int[] {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}) {
-            magic.op(b);
-        }
-        magic.stop();
-        head.writeBytes(magic.bytes());
-        TorchPickleEncoder version = new TorchPickleEncoder();
-        version.proto2();
-        version.integer(1001);
-        version.stop();
-        head.writeBytes(version.bytes());
-        TorchPickleEncoder sys = new TorchPickleEncoder();
-        sys.proto2();
-        sys.emptyDict();
-        sys.setItems(List.of(
-                () -> { sys.str("protocol_version", new Object()); sys.integer(1001); },
-                () -> { sys.str("little_endian", new Object()); sys.bool(true); },
-                () -> {
-                    sys.str("type_sizes", new Object());
-                    sys.emptyDict();
-                    sys.setItems(List.of(() -> { sys.str("short", new Object()); sys.integer(2); },
-                            () -> { sys.str("int", new Object()); sys.integer(4); },
-                            () -> { sys.str("long", new Object()); sys.integer(8); }));
-                }));
-        sys.stop();
-        head.writeBytes(sys.bytes());
+        head.writeBytes(legacyPreamble());
         head.writeBytes(pickle(true));
         TorchPickleEncoder keys = new TorchPickleEncoder();
         keys.proto2();
@@ -189,13 +168,12 @@ public final class TorchSaveWriter {
         keys.op('e');
         keys.stop();
         head.writeBytes(keys.bytes());
-        try (FileChannel ch = FileChannel.open(file,
-                StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                 StandardOpenOption.READ)) {
             long pos = ch.write(ByteBuffer.wrap(head.toByteArray()), 0);
             for (Storage s : storages) {
                 ByteBuffer count = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-                pos += ch.write(count.putLong(0, s.elementCount), pos);
+                pos += ch.write(count.putLong(0, s.elementCount), pos); // int64 numel, little-endian
                 long bytes = s.dtype.byteSizeFor(s.elementCount);
                 if (bytes > 0) {
                     try (Arena arena = Arena.ofConfined()) {
@@ -205,6 +183,45 @@ public final class TorchSaveWriter {
                 pos += bytes;
             }
         }
+    }
+
+    /** The first three legacy pickles: magic number, protocol version 1001, sys_info. */
+    private static byte[] legacyPreamble() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        TorchPickleEncoder magic = new TorchPickleEncoder();
+        magic.proto2();
+        magic.op(0x8a); // LONG1, 10 bytes little-endian: 0x1950a86a20f9469cfc6c
+        magic.op(10);
+        for (int b : new int[] {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}) {
+            magic.op(b);
+        }
+        magic.stop();
+        out.writeBytes(magic.bytes());
+        TorchPickleEncoder version = new TorchPickleEncoder();
+        version.proto2();
+        version.integer(1001);
+        version.stop();
+        out.writeBytes(version.bytes());
+        TorchPickleEncoder sys = new TorchPickleEncoder();
+        sys.proto2();
+        sys.emptyDict();
+        sys.setItems(List.of(
+                () -> entry(sys, "protocol_version", () -> sys.integer(1001)),
+                () -> entry(sys, "little_endian", () -> sys.bool(true)),
+                () -> entry(sys, "type_sizes", () -> {
+                    sys.emptyDict();
+                    sys.setItems(List.of(() -> entry(sys, "short", () -> sys.integer(2)),
+                            () -> entry(sys, "int", () -> sys.integer(4)),
+                            () -> entry(sys, "long", () -> sys.integer(8))));
+                })));
+        sys.stop();
+        out.writeBytes(sys.bytes());
+        return out.toByteArray();
+    }
+
+    private static void entry(TorchPickleEncoder e, String key, Runnable value) {
+        e.str(key, new Object());
+        value.run();
     }
 
     private byte[] pickle(boolean legacy) {

@@ -87,9 +87,17 @@ final class ZipArchive {
             if (z64 < 0 || z64 > locator - ZIP64_EOCD_SIZE || archive.get(U32, z64) != ZIP64_EOCD_SIGNATURE) {
                 throw corrupt(file, "zip64 end-of-central-directory record at " + z64 + " is missing or out of range");
             }
-            count = archive.get(U64, z64 + 32);
-            cdSize = archive.get(U64, z64 + 40);
-            cdOffset = archive.get(U64, z64 + 48);
+            long count64 = archive.get(U64, z64 + 32);
+            long cdSize64 = archive.get(U64, z64 + 40);
+            long cdOffset64 = archive.get(U64, z64 + 48);
+            // miniz keeps real values in the classic record when they fit: they must agree
+            if ((count != U16_MAX && count != count64) || (cdSize != U32_MAX && cdSize != cdSize64)
+                    || (cdOffset != U32_MAX && cdOffset != cdOffset64)) {
+                throw corrupt(file, "zip64 and classic end-of-central-directory records disagree");
+            }
+            count = count64;
+            cdSize = cdSize64;
+            cdOffset = cdOffset64;
             cdEnd = z64;
         }
         if (count < 0 || count > MAX_ENTRIES) {

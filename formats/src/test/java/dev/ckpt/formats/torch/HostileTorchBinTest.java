@@ -187,9 +187,14 @@ class HostileTorchBinTest {
         byte[] badSize = ok.clone();
         ByteBuffer.wrap(badSize).order(ByteOrder.LITTLE_ENDIAN).putInt(cd + 20, 0x7fff_0000).putInt(cd + 24, 0x7fff_0000);
         assertThat(fails(Files.write(dir.resolve("s.bin"), badSize)).getMessage()).contains("past the end");
+        // the zip64 end record (56 bytes) and locator (20) sit before the classic record
+        int z64 = eocd - 20 - 56;
         byte[] badCd = ok.clone();
-        ByteBuffer.wrap(badCd).order(ByteOrder.LITTLE_ENDIAN).putInt(eocd + 16, ok.length);
-        assertThat(fails(Files.write(dir.resolve("c.bin"), badCd)).getMessage()).contains("central directory");
+        ByteBuffer.wrap(badCd).order(ByteOrder.LITTLE_ENDIAN).putInt(eocd + 16, ok.length).putLong(z64 + 48, ok.length);
+        assertThat(fails(Files.write(dir.resolve("c.bin"), badCd)).getMessage()).contains("lies outside the");
+        byte[] disagree = ok.clone();
+        ByteBuffer.wrap(disagree).order(ByteOrder.LITTLE_ENDIAN).putInt(eocd + 16, cd + 1);
+        assertThat(fails(Files.write(dir.resolve("d.bin"), disagree)).getMessage()).contains("disagree");
     }
 
     @Test

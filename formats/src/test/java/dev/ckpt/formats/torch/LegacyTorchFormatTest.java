@@ -46,6 +46,9 @@ class LegacyTorchFormatTest {
             assertThat(f.view("b2").data().get(TorchBinFileTest.I16, 0)).isEqualTo((short) 2);
             assertThat(f.view("a").data().isMapped()).isTrue();
             assertThat(f.sharedStorages()).containsExactly(List.of("a", "a_t", "row1"));
+            var range = f.fileRange("b10").orElseThrow();
+            byte[] all = Files.readAllBytes(file);
+            assertThat(all[(int) range.byteOffset() + 2]).isEqualTo((byte) 110);
         }
     }
 

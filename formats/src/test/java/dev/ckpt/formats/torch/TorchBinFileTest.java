@@ -86,6 +86,12 @@ class TorchBinFileTest {
             assertThat(f.sharedStorages()).containsExactly(List.of("embed.weight", "lm_head.weight", "second_row"));
             assertThat(floatsOf(f.view("lm_head.weight"))).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
             assertThat(floatsOf(f.view("second_row"))).containsExactly(4, 5, 6, 7);
+            // the file range of a tensor at a storage offset holds exactly its view's bytes
+            var range = f.fileRange("second_row").orElseThrow();
+            byte[] all = Files.readAllBytes(file);
+            assertThat(range.byteSize()).isEqualTo(16);
+            assertThat(MemorySegment.ofArray(java.util.Arrays.copyOfRange(all, (int) range.byteOffset(),
+                    (int) (range.byteOffset() + 16))).mismatch(f.view("second_row").data())).isEqualTo(-1);
         }
     }
 
@@ -105,7 +111,10 @@ class TorchBinFileTest {
         try (TorchBinFile f = TorchBinFile.open(file)) {
             assertThat(f.isContiguous("m")).isTrue();
             assertThat(f.isContiguous("t")).isFalse();
+            assertThat(f.fileRange("t")).isEmpty();
             assertThat(floatsOf(f.view("t"))).containsExactly(0, 3, 1, 4, 2, 5);
+            assertThat(f.view("t").data().address()).as("gathered once, reused by chunked readers")
+                    .isEqualTo(f.view("t").data().address());
             assertThat(floatsOf(f.view("col1"))).containsExactly(1, 4);
             assertThat(floatsOf(f.view("every_other"))).containsExactly(1, 4);
             MemorySegment t16 = f.view("t16").data();
@@ -126,9 +135,9 @@ class TorchBinFileTest {
                     "archive/.storage_alignment", "archive/byteorder", "archive/data/0", "archive/version",
                     "archive/.data/serialization_id");
             zip.entries().values().forEach(e -> assertThat(e.dataOffset() % 64).as(e.name()).isZero());
-            // local header: signature, version 20, flags 0x0808 (data descriptor + UTF-8), method 0 (stored)
+            // local header: signature, version needed 0 (as miniz writes for torch), flags 0x0808 (data descriptor + UTF-8), method 0 (stored)
             assertThat(HexFormat.of().formatHex(seg.asSlice(0, 10).toArray(ValueLayout.JAVA_BYTE)))
-                    .isEqualTo("504b0304140008080000");
+                    .isEqualTo("504b0304000008080000");
             byte[] pkl = zip.storedBytes(zip.entry("archive/data.pkl").orElseThrow()).toArray(ValueLayout.JAVA_BYTE);
             String hex = HexFormat.of().formatHex(pkl);
             // PROTO 2; GLOBAL collections.OrderedDict; BINPUT 0; EMPTY_TUPLE; REDUCE; BINPUT 1 (reference C3)

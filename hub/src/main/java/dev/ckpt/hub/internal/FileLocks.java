@@ -25,6 +25,28 @@ public final class FileLocks {
         void close() throws IOException;
     }
 
+    /**
+     * Polls with tryLock rather than blocking in lock(): POSIX record locks belong to processes, so
+     * two multi-threaded processes that each hold one lock file and wait on the other's get a false
+     * EDEADLK ("Resource deadlock avoided") from the kernel even though their threads would finish.
+     */
+    private static FileLock waitForOsLock(FileChannel ch, Path lockFile) throws IOException {
+        long sleepMillis = 5;
+        while (true) {
+            FileLock lock = ch.tryLock();
+            if (lock != null) {
+                return lock;
+            }
+            try {
+                Thread.sleep(sleepMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for " + lockFile);
+            }
+            sleepMillis = Math.min(200, sleepMillis * 2);
+        }
+    }
+
     /** Blocks until {@code lockFile} is held exclusively by this thread. */
     public static Held acquire(Path lockFile) throws IOException {
         Path key = lockFile.toAbsolutePath().normalize();
@@ -39,7 +61,7 @@ public final class FileLocks {
         try {
             Files.createDirectories(key.getParent());
             ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            FileLock os = ch.lock();
+            FileLock os = waitForOsLock(ch, lockFile);
             FileChannel channel = ch;
             return () -> {
                 try {

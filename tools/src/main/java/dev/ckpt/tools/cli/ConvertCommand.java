@@ -47,6 +47,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the result as JSON")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    VerifyMixin verify;
+
     @Override
     public Integer call() throws Exception {
         source = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(source.toString()); // path or org/name[@rev]
@@ -91,6 +94,8 @@ public final class ConvertCommand implements Callable<Integer> {
             }
         }
         o.flush();
+        verify.runIfRequested(r.out(), new dev.ckpt.verify.Reference.Model(source),
+                dtype == null ? dev.ckpt.verify.Verify.Thresholds.EXACT : dev.ckpt.verify.Verify.Thresholds.ROUNDED, o, json);
         return ExitCodes.OK;
     }
 

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             ApplyDeltaCommand.class,
             MakeDeltaCommand.class,
             MergeLoraCommand.class,
+            VerifyCommand.class,
             QuantizeCommand.class,
         })
 public final class Main {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.CheckpointWriter;
 import dev.ckpt.formats.DType;
+import dev.ckpt.formats.FileCopyRecipe;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.PlannedTensor;
@@ -123,7 +124,12 @@ public final class Convert {
     }
 
     private static TensorRecipe recipe(Checkpoint c, TensorInfo t, DType to) {
-        return new ConvertRecipe(c, t, to);
+        ConvertRecipe convert = new ConvertRecipe(c, t, to);
+        if (to == t.dtype()) {
+            // stored as is (a contiguous .bin tensor): the writer may copy it in the kernel
+            return c.fileRange(t.name()).<TensorRecipe>map(r -> new FileCopyRecipe(r, convert)).orElse(convert);
+        }
+        return convert;
     }
 
     /** Converts any element-aligned byte range of one tensor, releasing the source pages it read. */

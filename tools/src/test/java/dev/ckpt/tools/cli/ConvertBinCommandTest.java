@@ -100,8 +100,14 @@ class ConvertBinCommandTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("\"tensors\":4").contains("\"deAliased\":1");
         try (Checkpoint c = Checkpoint.open(out)) {
-            MemorySegment proj = c.view("proj.weight").data();
+            MemorySegment proj = c.view("proj.weight").data(); // gathered (transposed view)
             assertThat(proj.get(LE16, 2)).isEqualTo(Bf16.fromFloat(3));
+            MemorySegment row = c.view("last_row").data(); // copied file range at a storage offset
+            assertThat(new short[] {row.get(LE16, 0), row.get(LE16, 2)}).containsExactly(Bf16.fromFloat(5), Bf16.fromFloat(6));
+            MemorySegment head = c.view("lm_head.weight").data();
+            for (int i = 0; i < 6; i++) {
+                assertThat(head.get(LE16, 2L * i)).isEqualTo(Bf16.fromFloat(i + 1));
+            }
         }
         CliRunner inspect = CliRunner.run("inspect", model.toString());
         assertThat(inspect.exitCode()).as(inspect.err()).isZero();
