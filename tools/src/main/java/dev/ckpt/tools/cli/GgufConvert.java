@@ -46,6 +46,30 @@ final class GgufConvert {
         return ExitCodes.OK;
     }
 
+    /**
+     * Materializes a llama GGUF as a temporary f32 safetensors checkpoint for {@code ckpt verify}:
+     * dequantized, Q/K permutation undone, config.json rebuilt, and the tokenizer files copied from
+     * {@code tokenizerFrom} (the reference checkpoint directory) when given. The caller deletes the
+     * returned directory's parent.
+     */
+    static Path stageForVerify(Path gguf, Path tokenizerFrom) throws Exception {
+        Path tmp = Files.createTempDirectory("ckpt-verify-gguf-");
+        Path model = tmp.resolve("model");
+        try (GgufFile f = GgufFile.open(gguf)) {
+            GgufImport.toSafetensors(f, model, DType.F32, new WriteOptions(WriteOptions.DEFAULT_MAX_SHARD_BYTES, false, 0));
+        }
+        if (tokenizerFrom != null && Files.isDirectory(tokenizerFrom)) {
+            for (String name : new String[] {"tokenizer.json", "tokenizer.model", "tokenizer_config.json",
+                "special_tokens_map.json", "generation_config.json"}) {
+                Path p = tokenizerFrom.resolve(name);
+                if (Files.isRegularFile(p)) {
+                    Files.copy(p, model.resolve(name));
+                }
+            }
+        }
+        return model;
+    }
+
     static int toSafetensors(Path source, Path out, DType dtype, long maxShardBytes, boolean force, int threads, PrintWriter w)
             throws Exception {
         try (GgufFile f = GgufFile.open(source)) {

@@ -128,6 +128,23 @@ class GgufConvertTest {
         }
     }
 
+    /** ckpt verify on a quantized GGUF: dequantized smoke inference against the unquantized source. */
+    @Test
+    void verifyComparesQuantizedGgufWithItsSource() throws Exception {
+        Path src = dir.resolve("src");
+        SyntheticLlama.write(src, SyntheticLlama.Options.tiny());
+        Path q8 = dir.resolve("q8.gguf");
+        assertEquals(0, ckpt("quantize", src.toString(), "--type", "Q8_0", "--out", q8.toString()).code());
+        Run r = ckpt("verify", q8.toString(), "--reference", src.toString(), "--threads", "1", "--tokens", "3",
+                "--max-abs-delta", "1", "--min-top1", "0.6", "--max-kl", "0.05", "--json");
+        assertEquals(0, r.code(), r.err() + r.out());
+        assertTrue(r.out().contains("top1"), r.out());
+        try (var s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith("ckpt-verify-gguf-") && Files.exists(p.resolve("model/config.json"))
+                    && p.toFile().lastModified() > System.currentTimeMillis() - 5000), "staged copy removed");
+        }
+    }
+
     @Test
     void errorsAreOneLineWithExitCodes() throws Exception {
         Path src = dir.resolve("src");
