@@ -27,7 +27,7 @@ public final class VerifyCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory or .safetensors file")
+    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory, .safetensors or llama .gguf file")
     Path source;
 
     @Option(names = "--reference", paramLabel = "SRC", description = "checkpoint the model claims to equal")
@@ -101,12 +101,18 @@ public final class VerifyCommand implements Callable<Integer> {
                 : referenceDelta != null ? new Reference.WithDelta(reference, referenceDelta) : new Reference.Model(reference);
         Verify.Options options;
         Verify.Outcome outcome;
+        // a GGUF model is verified through a temporary dequantized f32 copy (tokenizer from --reference)
+        Path staged = GgufConvert.isGguf(source) ? stageGguf() : null;
         try {
-            options = new Verify.Options(source, ref, device, dtype, prompt, promptIds, image, visionTower, tokens,
-                    new Verify.Thresholds(maxAbsDelta, minTop1, maxKl));
+            options = new Verify.Options(staged != null ? staged : source, ref, device, dtype, prompt, promptIds, image,
+                    visionTower, tokens, new Verify.Thresholds(maxAbsDelta, minTop1, maxKl));
             outcome = Verify.runWithLogits(options);
         } catch (IllegalArgumentException e) {
             throw new CkptException(ExitCodes.USAGE, e.getMessage(), e);
+        } finally {
+            if (staged != null) {
+                dev.ckpt.formats.internal.AtomicFiles.deleteTree(staged.getParent());
+            }
         }
         SmokeReport report = outcome.report();
         spec.commandLine().getOut().print(json ? ReportFormats.jsonText(report) + "\n" : ReportFormats.summary(report));
@@ -122,6 +128,16 @@ public final class VerifyCommand implements Callable<Integer> {
                     + ": " + report.firstFailure().orElseThrow().detail());
         }
         return ExitCodes.OK;
+    }
+
+    private Path stageGguf() throws IOException {
+        try {
+            return GgufConvert.stageForVerify(source, reference);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
     }
 
     private static void writeLogits(Path file, SmokeReport report, float[][] logits) throws IOException {

@@ -29,7 +29,8 @@ public final class Demo {
                 new DownloadStep(),
                 new DeltaStep(),
                 new LoraStep(),
-                new VerifyStep());
+                new VerifyStep(),
+                new QuantizeStep());
     }
 
     /**

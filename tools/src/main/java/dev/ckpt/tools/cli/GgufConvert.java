@@ -1,0 +1,83 @@
+package dev.ckpt.tools.cli;
+
+import dev.ckpt.formats.Checkpoint;
+import dev.ckpt.formats.DType;
+import dev.ckpt.formats.WriteOptions;
+import dev.ckpt.formats.WriteReport;
+import dev.ckpt.formats.gguf.GgufFile;
+import dev.ckpt.tools.gguf.GgufExport;
+import dev.ckpt.tools.gguf.GgufImport;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** The GGUF directions of {@code ckpt convert}: a Llama checkpoint to GGUF, a llama GGUF back to safetensors. */
+final class GgufConvert {
+    private GgufConvert() {
+    }
+
+    static boolean isGguf(Path p) {
+        return Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
+    }
+
+    static int toGguf(Path source, Path out, String type, boolean force, int threads, PrintWriter w) throws Exception {
+        if (isGguf(source)) {
+            throw new CkptException(ExitCodes.USAGE, source + " is already GGUF (use ckpt quantize to change its types)");
+        }
+        GgufExport.OutType ot;
+        try {
+            ot = GgufExport.OutType.valueOf((type == null ? "auto" : type).toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CkptException(ExitCodes.USAGE, "--type must be f32, f16, bf16 or q8_0, got " + type);
+        }
+        if (Files.exists(out) && !force) {
+            throw new CkptException(ExitCodes.BAD_INPUT, out + " already exists (pass --force to replace it)");
+        }
+        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        try (Checkpoint ck = Checkpoint.open(source)) {
+            ck.requireNoProblems();
+            GgufExport.Plan plan = GgufExport.fromCheckpoint(ck, ot, null);
+            long bytes = GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("converting"));
+            plan.notes().forEach(note -> w.println("note: " + note));
+            w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB%n", out, plan.tensors().size(), bytes / 1048576.0);
+        }
+        w.flush();
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Materializes a llama GGUF as a temporary f32 safetensors checkpoint for {@code ckpt verify}:
+     * dequantized, Q/K permutation undone, config.json rebuilt, and the tokenizer files copied from
+     * {@code tokenizerFrom} (the reference checkpoint directory) when given. The caller deletes the
+     * returned directory's parent.
+     */
+    static Path stageForVerify(Path gguf, Path tokenizerFrom) throws Exception {
+        Path tmp = Files.createTempDirectory("ckpt-verify-gguf-");
+        Path model = tmp.resolve("model");
+        try (GgufFile f = GgufFile.open(gguf)) {
+            GgufImport.toSafetensors(f, model, DType.F32, new WriteOptions(WriteOptions.DEFAULT_MAX_SHARD_BYTES, false, 0));
+        }
+        if (tokenizerFrom != null && Files.isDirectory(tokenizerFrom)) {
+            for (String name : new String[] {"tokenizer.json", "tokenizer.model", "tokenizer_config.json",
+                "special_tokens_map.json", "generation_config.json"}) {
+                Path p = tokenizerFrom.resolve(name);
+                if (Files.isRegularFile(p)) {
+                    Files.copy(p, model.resolve(name));
+                }
+            }
+        }
+        return model;
+    }
+
+    static int toSafetensors(Path source, Path out, DType dtype, long maxShardBytes, boolean force, int threads, PrintWriter w)
+            throws Exception {
+        try (GgufFile f = GgufFile.open(source)) {
+            WriteReport r = GgufImport.toSafetensors(f, out, dtype, new WriteOptions(maxShardBytes, force, Math.max(0, threads)));
+            w.printf(Locale.ROOT, "wrote %s: %d tensors in %d file(s); tokenizer files are not in GGUF, copy them from the source model%n",
+                    out, r.tensorCount(), r.weightFiles().size());
+        }
+        w.flush();
+        return ExitCodes.OK;
+    }
+}

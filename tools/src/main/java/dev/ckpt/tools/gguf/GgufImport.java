@@ -1,0 +1,89 @@
+package dev.ckpt.tools.gguf;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ckpt.formats.CheckpointWriter;
+import dev.ckpt.formats.DType;
+import dev.ckpt.formats.FormatException;
+import dev.ckpt.formats.FormatException.Kind;
+import dev.ckpt.formats.PlannedTensor;
+import dev.ckpt.formats.ProgressListener;
+import dev.ckpt.formats.SideFile;
+import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.formats.WriteOptions;
+import dev.ckpt.formats.WriteReport;
+import dev.ckpt.formats.gguf.GgufFile;
+import dev.ckpt.formats.gguf.GgufTensorInfo;
+import dev.ckpt.formats.gguf.GgufValue;
+import dev.ckpt.formats.numeric.FloatCodec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A llama GGUF back to a Hugging Face safetensors directory: GGUF names to HF names, the Q/K
+ * permutation undone, quantized tensors dequantized (to {@code dtype}, F32 by default; unquantized
+ * tensors keep their type unless {@code dtype} is given), and a config.json rebuilt from the keys.
+ * The tokenizer is not rebuilt (GGUF keeps no tokenizer.json); copy it from the source model.
+ */
+public final class GgufImport {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private GgufImport() {
+    }
+
+    /** Writes {@code out}. @param dtype null: keep F32/F16/BF16, dequantize to F32 */
+    public static WriteReport toSafetensors(GgufFile f, Path out, DType dtype, WriteOptions options) throws IOException {
+        String arch = f.value("general.architecture").map(v -> v instanceof GgufValue.Str s ? s.value() : "").orElse("");
+        if (!arch.equals("llama")) {
+            throw new FormatException(f.path(), Kind.UNSUPPORTED, "general.architecture is \"" + arch + "\"; only llama GGUFs convert to safetensors");
+        }
+        int heads;
+        int kvHeads;
+        try {
+            heads = (int) f.metadata().get("llama.attention.head_count").asLong();
+            GgufValue kv = f.metadata().get("llama.attention.head_count_kv");
+            kvHeads = kv == null ? heads : (int) kv.asLong();
+        } catch (RuntimeException e) {
+            throw new FormatException(f.path(), Kind.INVALID_VALUE, "llama.attention.head_count is missing or not an integer");
+        }
+        List<PlannedTensor> plan = new ArrayList<>();
+        int vocab = 0;
+        boolean tied = f.ggufTensor("output.weight").isEmpty();
+        for (GgufTensorInfo t : f.ggufTensors()) {
+            String hf = LlamaNames.toHf(t.name()).orElseThrow(() -> new FormatException(f.path(), Kind.UNSUPPORTED,
+                    "tensor " + t.name() + " has no Hugging Face Llama name"));
+            DType keep = t.type().dtype();
+            DType outType = dtype != null ? dtype : keep != null && keep.isComputeFloat() ? keep : DType.F32;
+            if (t.name().equals("token_embd.weight")) {
+                vocab = (int) t.rowCount();
+            }
+            TensorInfo info = new TensorInfo(hf, outType, t.shape());
+            RopePermutation perm = null;
+            if (t.name().matches("blk\\.\\d+\\.attn_[qk]\\.weight")) {
+                perm = new RopePermutation(t.rowCount(), t.name().contains("attn_q") ? heads : kvHeads);
+            }
+            final RopePermutation p = perm;
+            plan.add(new PlannedTensor(info, target -> {
+                RowSource src = RowSource.ofGguf(t, f.bytes(t.name()));
+                if (p != null) {
+                    src = src.reordered(p::inverseSourceOf);
+                }
+                float[] row = new float[src.rowLength()];
+                long rowBytes = outType.byteSizeFor(src.rowLength());
+                for (long r = 0; r < src.rows(); r++) {
+                    src.read(r, row);
+                    FloatCodec.encode(row, 0, row.length, outType, target, r * rowBytes);
+                }
+            }));
+        }
+        List<SideFile> sides = new ArrayList<>();
+        try {
+            sides.add(SideFile.Bytes.utf8("config.json", JSON.writeValueAsString(LlamaMetadata.config(f.metadata(), vocab, tied)) + "\n"));
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(f.path(), Kind.INVALID_VALUE, e.getMessage());
+        }
+        return CheckpointWriter.write(out, plan, sides, options, ProgressListener.NONE);
+    }
+}
