@@ -67,7 +67,7 @@ public final class TensorFiles {
         return switch (format) {
             case SAFETENSORS -> SafetensorsFile.open(file);
             case TORCH -> TorchBinFile.open(file);
-            case GGUF -> throw new FormatException(file, Kind.UNSUPPORTED, "GGUF reading is not available in this build");
+            case GGUF -> dev.ckpt.formats.gguf.GgufFile.open(file);
         };
     }
 }

@@ -26,8 +26,11 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DST", description = "output directory (created atomically)")
     Path out;
 
-    @Option(names = "--to", defaultValue = "safetensors", description = "output format (only: safetensors)")
+    @Option(names = "--to", defaultValue = "safetensors", description = "output format: safetensors or gguf (a .gguf SRC converts back to safetensors)")
     String to;
+
+    @Option(names = "--type", paramLabel = "f32|f16|bf16|q8_0", description = "GGUF tensor type with --to gguf (default: the source's 16-bit type)")
+    String ggufType;
 
     @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "convert float tensors to this dtype")
     String dtype;
@@ -50,8 +53,16 @@ public final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         source = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(source.toString()); // path or org/name[@rev]
+        if (to.equalsIgnoreCase("gguf")) {
+            return GgufConvert.toGguf(source, out, ggufType, force, threads, spec.commandLine().getOut(), verify);
+        }
         if (!to.equalsIgnoreCase("safetensors")) {
-            throw new CkptException(ExitCodes.USAGE, "--to " + to + " is not supported (only: safetensors)");
+            throw new CkptException(ExitCodes.USAGE, "--to " + to + " is not supported (safetensors or gguf)");
+        }
+        if (GgufConvert.isGguf(source)) {
+            return GgufConvert.toSafetensors(source, out, dtype == null ? null : parseDtype(dtype),
+                    maxShardSize == null ? WriteOptions.DEFAULT_MAX_SHARD_BYTES : ByteSize.parse(maxShardSize), force, threads,
+                    spec.commandLine().getOut(), verify);
         }
         Convert.Options options;
         try {

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             MakeDeltaCommand.class,
             MergeLoraCommand.class,
             VerifyCommand.class,
+            QuantizeCommand.class,
         })
 public final class Main {
     private Main() {

@@ -3,6 +3,7 @@ package dev.ckpt.tools.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ckpt.tools.gguf.GgufSource;
 import dev.ckpt.verify.Reference;
 import dev.ckpt.verify.ReportFormats;
 import dev.ckpt.verify.SmokeReport;
@@ -27,7 +28,7 @@ public final class VerifyCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory, weight file or hub id org/name[@rev]")
+    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory, weight file, llama .gguf file or hub id org/name[@rev]")
     Path source;
 
     @Option(names = "--reference", paramLabel = "SRC", description = "checkpoint the model claims to equal (path or hub id)")
@@ -119,7 +120,7 @@ public final class VerifyCommand implements Callable<Integer> {
         try {
             options = new Verify.Options(source, ref, device, dtype, prompt, promptIds, image, visionTower, tokens,
                     new Verify.Thresholds(maxAbsDelta, minTop1, maxKl));
-            outcome = Verify.runWithLogits(options);
+            outcome = Verify.runWithLogits(options, GgufSource.opener(VerifyMixin.sideFilesFrom(ref))); // .gguf: dequantized on the fly
         } catch (IllegalArgumentException e) {
             throw new CkptException(ExitCodes.USAGE, e.getMessage(), e);
         }

@@ -1,6 +1,7 @@
 package dev.ckpt.tools.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ckpt.tools.gguf.GgufSource;
 import dev.ckpt.verify.Reference;
 import dev.ckpt.verify.ReportFormats;
 import dev.ckpt.verify.SmokeReport;
@@ -78,7 +79,7 @@ public final class VerifyMixin {
         SmokeReport report;
         try {
             var options = new Verify.Options(output, reference, device, "auto", null, null, null, null, tokens, thresholds(thresholds));
-            report = Verify.run(options);
+            report = Verify.run(options, GgufSource.opener(sideFilesFrom(reference))); // a .gguf is dequantized on the fly
         } catch (IllegalArgumentException e) {
             throw new CkptException(ExitCodes.USAGE, e.getMessage(), e);
         }
@@ -86,6 +87,16 @@ public final class VerifyMixin {
             Files.writeString(junit, ReportFormats.junitXml(report));
         }
         return Optional.of(report);
+    }
+
+    /** Where a GGUF candidate takes its tokenizer from: the reference's directory (the unquantized source). */
+    static Path sideFilesFrom(Reference reference) {
+        return switch (reference) {
+            case null -> null;
+            case Reference.Model m -> m.path();
+            case Reference.WithLora l -> l.base();
+            case Reference.WithDelta d -> d.delta();
+        };
     }
 
     /** Prints the human summary of {@code report}, if any, after a {@code verification:} heading line. */

@@ -29,6 +29,7 @@ public final class Demo {
                 new DownloadStep(),
                 new DeltaStep(),
                 new LoraStep(),
+                new QuantizeStep(),
                 new VerifyStep());
     }
 

@@ -1,5 +1,6 @@
 package dev.ckpt.tools.demo;
 
+import dev.ckpt.tools.gguf.GgufSource;
 import dev.ckpt.tools.ops.OperationReferences;
 import dev.ckpt.verify.Reference;
 import dev.ckpt.verify.SmokeReport;
@@ -15,7 +16,8 @@ import java.util.Map;
  * Smoke-infers the demo model, then every output earlier steps left in the artifacts, each against
  * the reference its operation claims to equal (CPU): converted / round-tripped / downloaded copies
  * against the model; apply-delta's rebuilt model against model + delta summed in F32; the
- * LoRA-merged model against the model with the adapter applied at run time, unmerged.
+ * LoRA-merged model against the model with the adapter applied at run time, unmerged; the Q8_0 GGUF
+ * (read back dequantized) against the model with the lossy thresholds.
  */
 public final class VerifyStep implements DemoStep {
     /** Artifacts that claim to be the demo model itself (converted or round-tripped). */
@@ -33,11 +35,12 @@ public final class VerifyStep implements DemoStep {
     @Override
     public String run(DemoContext ctx) throws Exception {
         StringBuilder line = new StringBuilder();
-        SmokeReport base = check(Verify.Options.of(ctx.model()), "model");
+        SmokeReport base = check(Verify.Options.of(ctx.model()), "model", Verify.Opener.CHECKPOINT);
         line.append(String.format(Locale.ROOT, "model %s (%d tokens, %.0f tok/s decode)", base.passed() ? "passed" : "FAILED",
                 base.generatedIds().size(), base.decodeTokensPerSecond()));
         for (Target t : targets(ctx)) {
-            SmokeReport r = check(Verify.Options.of(t.output()).withReference(t.reference(), t.thresholds()), t.artifact());
+            SmokeReport r = check(Verify.Options.of(t.output()).withReference(t.reference(), t.thresholds()), t.artifact(),
+                    GgufSource.opener(ctx.model()));
             var c = r.comparison().orElseThrow();
             line.append(String.format(Locale.ROOT, "; %s passed vs %s (max |dlogit| %.2g, top-1 %.2f, KL %.1e)",
                     t.artifact(), t.what(), c.maxAbsLogitDelta(), c.top1Agreement(), c.meanKl()));
@@ -63,15 +66,15 @@ public final class VerifyStep implements DemoStep {
             targets.add(new Target("merged", a.get("merged"), lora, OperationReferences.roundedOnce(a.get("merged")),
                     "model + LoRA at run time"));
         }
-        if (a.containsKey("gguf") && a.containsKey("gguf-source")) {
-            targets.add(new Target("gguf", a.get("gguf"), new Reference.Model(a.get("gguf-source")), Verify.Thresholds.LOSSY,
-                    "its unquantized source"));
+        if (a.containsKey("q8_0.gguf")) { // read back dequantized, no temp copy; tokenizer from the model
+            targets.add(new Target("q8_0.gguf", a.get("q8_0.gguf"), new Reference.Model(ctx.model()), Verify.Thresholds.LOSSY,
+                    "model (unquantized source)"));
         }
         return targets;
     }
 
-    private static SmokeReport check(Verify.Options options, String what) throws Exception {
-        SmokeReport r = Verify.run(options);
+    private static SmokeReport check(Verify.Options options, String what, Verify.Opener opener) throws Exception {
+        SmokeReport r = Verify.run(options, opener);
         if (!r.passed()) {
             var f = r.firstFailure().orElseThrow();
             throw new IllegalStateException(what + " failed verification: " + f.name() + ": " + f.detail());

@@ -102,10 +102,10 @@ class OperationVerifyCommandTest {
         }
     }
 
-    /** Zeroes 16 KiB in the middle of the first weight file's tensor data. */
+    /** Zeroes 16 KiB in the middle of the first weight file's tensor data ({@code dir} may be the file). */
     static void zeroABlock(Path dir) throws java.io.IOException {
-        Path file;
-        try (var files = java.nio.file.Files.list(dir)) {
+        Path file = dir;
+        if (java.nio.file.Files.isDirectory(dir)) try (var files = java.nio.file.Files.list(dir)) {
             file = files.filter(f -> f.toString().endsWith(".safetensors")).sorted().findFirst().orElseThrow();
         }
         try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {

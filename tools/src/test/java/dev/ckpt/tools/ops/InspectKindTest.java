@@ -45,8 +45,12 @@ class InspectKindTest {
     @Test
     void ggufByMagicAndUnknown() throws Exception {
         Path g = tmp.resolve("model.gguf");
-        Files.write(g, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+        dev.ckpt.formats.gguf.GgufWriter.write(g, Map.of("general.architecture", dev.ckpt.formats.gguf.GgufValue.of("llama")),
+                List.of(), dev.ckpt.formats.gguf.GgufWriter.Options.defaults());
         assertThat(Inspect.run(g).kind()).isEqualTo(Inspect.Kind.GGUF);
+        Path bad = tmp.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Inspect.run(bad)).isInstanceOf(dev.ckpt.formats.FormatException.class);
         Path u = tmp.resolve("u.safetensors");
         SafetensorsWriter.write(u, List.of(t("foo")), Map.of());
         assertThat(Inspect.run(u).kind()).isEqualTo(Inspect.Kind.UNKNOWN);

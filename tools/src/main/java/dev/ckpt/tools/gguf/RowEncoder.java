@@ -1,0 +1,81 @@
+package dev.ckpt.tools.gguf;
+
+import dev.ckpt.formats.DType;
+import dev.ckpt.formats.MappedMemory;
+import dev.ckpt.formats.gguf.GgmlType;
+import dev.ckpt.formats.gguf.GgufWriter;
+import dev.ckpt.formats.numeric.FloatCodec;
+import dev.ckpt.tools.quant.BlockCodec;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Encodes f32 rows as a ggml type and turns a {@link RowSource} into a chunked
+ * {@link GgufWriter.TensorSource}: chunks are row ranges of about {@link #CHUNK_BYTES} input, filled
+ * in parallel by the writer's workers; each chunk uses one row of scratch.
+ */
+public final class RowEncoder {
+    /** Target f32 bytes per chunk. */
+    public static final long CHUNK_BYTES = 4L << 20;
+
+    private final GgmlType type;
+    private final BlockCodec codec;
+    private final DType dtype;
+
+    public RowEncoder(GgmlType type) {
+        this.type = type;
+        this.codec = type.isQuantized() ? BlockCodec.of(type) : null;
+        this.dtype = type.isQuantized() ? null : type.dtype();
+        if (!type.isQuantized() && (dtype == null || !FloatCodec.supports(dtype))) {
+            throw new IllegalArgumentException("cannot encode rows as " + type);
+        }
+    }
+
+    /** Encodes one row of {@code n} values at {@code off} of {@code target}; scratch holds ≥ one row of blocks. */
+    public void encode(float[] row, int n, MemorySegment target, long off, byte[] scratch) {
+        if (codec == null) {
+            FloatCodec.encode(row, 0, n, dtype, target, off);
+        } else {
+            codec.quantize(row, 0, n, scratch, 0);
+            MemorySegment.copy(scratch, 0, target, ValueLayout.JAVA_BYTE, off, (int) type.rowBytes(n));
+        }
+    }
+
+    /** Rows per chunk for rows of {@code rowLength} elements. */
+    static long rowsPerChunk(long rowLength) {
+        return Math.max(1, CHUNK_BYTES / Math.max(1, 4L * rowLength));
+    }
+
+    /** Chunks of a tensor of {@code rows} rows of {@code rowLength} elements. */
+    static int chunkCount(long rows, long rowLength) {
+        long per = rowsPerChunk(rowLength);
+        return (int) Math.max(1, (rows + per - 1) / per);
+    }
+
+    /** A writer source producing {@code src} encoded as this type, in row-range chunks. */
+    public GgufWriter.TensorSource source(RowSource src) {
+        int n = src.rowLength();
+        long rows = src.rows();
+        long rowsPerChunk = rowsPerChunk(n);
+        int chunks = chunkCount(rows, n);
+        long rowBytes = type.rowBytes(n);
+        return new GgufWriter.TensorSource() {
+            public int chunkCount() {
+                return chunks;
+            }
+
+            public void fill(int chunk, MemorySegment tensorBytes) {
+                float[] row = new float[n];
+                byte[] scratch = codec == null ? null : new byte[(int) rowBytes];
+                long start = chunk * rowsPerChunk;
+                long end = Math.min(rows, start + rowsPerChunk);
+                for (long r = start; r < end; r++) {
+                    src.read(r, row);
+                    encode(row, n, tensorBytes, r * rowBytes, scratch);
+                }
+                src.release(start, end);
+                MappedMemory.release(tensorBytes.asSlice(start * rowBytes, (end - start) * rowBytes));
+            }
+        };
+    }
+}

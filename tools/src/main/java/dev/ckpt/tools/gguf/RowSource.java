@@ -1,0 +1,129 @@
+package dev.ckpt.tools.gguf;
+
+import dev.ckpt.formats.DType;
+import dev.ckpt.formats.MappedMemory;
+import dev.ckpt.formats.TensorView;
+import dev.ckpt.formats.gguf.GgmlType;
+import dev.ckpt.formats.gguf.GgufTensorInfo;
+import dev.ckpt.formats.numeric.FloatCodec;
+import dev.ckpt.tools.quant.BlockCodec;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A tensor read row by row as f32: {@link #rows()} rows of {@link #rowLength()} elements, random
+ * access, thread-safe (callers pass their own buffers). Backed by a mapped view, never copied whole.
+ */
+public interface RowSource {
+    long rows();
+
+    int rowLength();
+
+    /** Decodes row {@code row} into {@code dst[0..rowLength)}. */
+    void read(long row, float[] dst);
+
+    /**
+     * Drops rows {@code [from, to)} of a memory-mapped source from this process's resident memory
+     * (they stay in the page cache); keeps resident memory flat while streaming. Default: no-op.
+     */
+    default void release(long from, long to) {
+    }
+
+    /** Rows of a safetensors-style view (F32, F16, BF16, F64), {@code rowLength} elements each. */
+    static RowSource of(TensorView view, int rowLength) {
+        DType dt = view.info().dtype();
+        if (!FloatCodec.supports(dt)) {
+            throw new IllegalArgumentException(view.info().name() + ": cannot convert " + dt + " to float");
+        }
+        long n = view.info().elementCount();
+        long rows = rowLength == 0 ? 0 : n / rowLength;
+        long rowBytes = dt.byteSizeFor(rowLength);
+        MemorySegment data = view.data();
+        return new RowSource() {
+            public long rows() {
+                return rows;
+            }
+
+            public int rowLength() {
+                return rowLength;
+            }
+
+            public void read(long row, float[] dst) {
+                FloatCodec.decode(data, row * rowBytes, dt, dst, 0, rowLength);
+            }
+
+            public void release(long from, long to) {
+                MappedMemory.release(data.asSlice(from * rowBytes, (to - from) * rowBytes));
+            }
+        };
+    }
+
+    /** Rows of a GGUF tensor of any supported type (quantized ones are dequantized). */
+    static RowSource ofGguf(GgufTensorInfo t, MemorySegment bytes) {
+        GgmlType type = t.type();
+        int rowLength = Math.toIntExact(t.rowLength());
+        long rows = t.rowCount();
+        long rowBytes = type.rowBytes(rowLength);
+        if (!type.isQuantized()) {
+            DType dt = type.dtype();
+            if (dt == null || !FloatCodec.supports(dt)) {
+                throw new IllegalArgumentException(t.name() + ": cannot convert " + type + " to float");
+            }
+            return new RowSource() {
+                public long rows() {
+                    return rows;
+                }
+
+                public int rowLength() {
+                    return rowLength;
+                }
+
+                public void read(long row, float[] dst) {
+                    FloatCodec.decode(bytes, row * rowBytes, dt, dst, 0, rowLength);
+                }
+
+                public void release(long from, long to) {
+                    MappedMemory.release(bytes.asSlice(from * rowBytes, (to - from) * rowBytes));
+                }
+            };
+        }
+        BlockCodec codec = BlockCodec.of(type);
+        return new RowSource() {
+            public long rows() {
+                return rows;
+            }
+
+            public int rowLength() {
+                return rowLength;
+            }
+
+            public void read(long row, float[] dst) {
+                byte[] raw = new byte[(int) rowBytes];
+                MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, row * rowBytes, raw, 0, raw.length);
+                codec.dequantize(raw, 0, rowLength, dst, 0);
+            }
+
+            public void release(long from, long to) {
+                MappedMemory.release(bytes.asSlice(from * rowBytes, (to - from) * rowBytes));
+            }
+        };
+    }
+
+    /** This source with rows reordered: output row r reads row {@code map(r)}. */
+    default RowSource reordered(java.util.function.LongUnaryOperator map) {
+        RowSource base = this;
+        return new RowSource() {
+            public long rows() {
+                return base.rows();
+            }
+
+            public int rowLength() {
+                return base.rowLength();
+            }
+
+            public void read(long row, float[] dst) {
+                base.read(map.applyAsLong(row), dst);
+            }
+        };
+    }
+}
