@@ -4,7 +4,6 @@ import static dev.ckpt.tools.quant.QuantPrimitives.GROUP_MAX_EPS;
 import static dev.ckpt.tools.quant.QuantPrimitives.fp16;
 import static dev.ckpt.tools.quant.QuantPrimitives.fp32;
 import static dev.ckpt.tools.quant.QuantPrimitives.getShort;
-import static dev.ckpt.tools.quant.QuantPrimitives.makeQxQuants;
 import static dev.ckpt.tools.quant.QuantPrimitives.nearestInt;
 import static dev.ckpt.tools.quant.QuantPrimitives.putShort;
 
@@ -29,15 +28,14 @@ public final class Q6_KCodec implements BlockCodec {
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
         float[] scales = new float[16];
-        float[] w = new float[16];
-        float[] wx = new float[16];
+        QxSearch search = new QxSearch();
         for (int b = 0; b < n / 256; b++) {
             int xo = xOff + b * 256;
             int o = dstOff + b * 210;
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < 16; ++ib) {
-                float scale = makeQxQuants(16, 32, x, xo + 16 * ib, L, 16 * ib, w, wx);
+                float scale = search.run(16, 32, x, xo + 16 * ib, L, 16 * ib);
                 scales[ib] = scale;
                 float absScale = Math.abs(scale);
                 if (absScale > maxAbsScale) {
