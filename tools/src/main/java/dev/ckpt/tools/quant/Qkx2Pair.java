@@ -12,6 +12,8 @@ import static dev.ckpt.tools.quant.QuantPrimitives.nearestInt;
  */
 final class Qkx2Pair {
     private static final int N = 32;
+    /** Below 2^22 (where an int cast and nearest_int's bit trick agree), with a margin for the bound's rounding. */
+    private static final float NEAREST_INT_LIMIT = 4.0e6f;
 
     private final float[] xmA = new float[N];
     private final float[] xmB = new float[N];
@@ -34,8 +36,10 @@ final class Qkx2Pair {
         float maxB = x[xoB];
         float sumWB = wB[0];
         float sumXB = sumWB * x[xoB];
+        boolean nan = minA != minA || minB != minB;
         for (int i = 1; i < N; ++i) {
             float a = x[xoA + i];
+            nan |= a != a;
             if (a < minA) {
                 minA = a;
             }
@@ -45,6 +49,7 @@ final class Qkx2Pair {
             sumWA += wA[i];
             sumXA += wA[i] * a;
             float b = x[xoB + i];
+            nan |= b != b;
             if (b < minB) {
                 minB = b;
             }
@@ -54,13 +59,15 @@ final class Qkx2Pair {
             sumWB += wB[i];
             sumXB += wB[i] * b;
         }
+        float xMinA = minA;
+        float xMinB = minB;
         if (minA > 0) {
             minA = 0;
         }
         if (minB > 0) {
             minB = 0;
         }
-        if (maxA == minA || maxB == minB || nstep < 1) {
+        if (maxA == minA || maxB == minB || nan || nstep < 1) {
             scales[jA] = makeQkx2Quants(N, nmax, x, xoA, wA, L, lA, mins, jA, lauxA, xmA, rmin, rdelta, nstep);
             scales[jB] = makeQkx2Quants(N, nmax, x, xoB, wB, L, lB, mins, jB, lauxB, xmB, rmin, rdelta, nstep);
             return;
@@ -92,9 +99,23 @@ final class Qkx2Pair {
         for (int is = 0; is <= nstep; ++is) {
             float ia = (rmin + rdelta * is + nmax) / rangeA;
             float ib = (rmin + rdelta * is + nmax) / rangeB;
-            for (int i = 0; i < N; ++i) {
-                lauxA[i] = Math.max(0, Math.min(nmax, nearestInt(ia * xmA[i])));
-                lauxB[i] = Math.max(0, Math.min(nmax, nearestInt(ib * xmB[i])));
+            // |ia·xmA[i]| <= |ia|·max(|xMinA - minA|, |maxA - minA|) (rounding is monotonic); below 2^22
+            // the float sum is an exact integer and an int cast equals nearest_int's bit trick, in a
+            // form the JIT vectorizes
+            float boundA = Math.abs(ia) * Math.max(Math.abs(xMinA - minA), Math.abs(maxA - minA));
+            float boundB = Math.abs(ib) * Math.max(Math.abs(xMinB - minB), Math.abs(maxB - minB));
+            if (boundA < NEAREST_INT_LIMIT && boundB < NEAREST_INT_LIMIT) {
+                for (int i = 0; i < N; ++i) {
+                    lauxA[i] = Math.max(0, Math.min(nmax, (int) (ia * xmA[i] + 12582912.0f) - 12582912));
+                }
+                for (int i = 0; i < N; ++i) {
+                    lauxB[i] = Math.max(0, Math.min(nmax, (int) (ib * xmB[i] + 12582912.0f) - 12582912));
+                }
+            } else {
+                for (int i = 0; i < N; ++i) {
+                    lauxA[i] = Math.max(0, Math.min(nmax, nearestInt(ia * xmA[i])));
+                    lauxB[i] = Math.max(0, Math.min(nmax, nearestInt(ib * xmB[i])));
+                }
             }
             float sLA = 0;
             float sL2A = 0;
