@@ -24,10 +24,14 @@ public final class Q5_KCodec implements BlockCodec {
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
-        Q4_KCodec.Scratch s = new Q4_KCodec.Scratch();
+        int[] rowL = new int[n];
+        float[] scales = new float[n / 32];
+        float[] mins = new float[n / 32];
+        Qkx2Lanes.get().search(x, xOff, n, 31, -0.5f, 0.1f, 15, rowL, scales, mins);
         for (int b = 0; b < n / 256; b++) {
             int o = dstOff + b * 176;
-            Q4_KCodec.quantizeScales(x, xOff + b * 256, 31, -0.5f, 0.1f, 15, L, dst, o, s);
+            Q4_KCodec.packScales(x, xOff + b * 256, 31, rowL, b * 256, scales, mins, b * 8, dst, o);
+            System.arraycopy(rowL, b * 256, L, 0, 256);
             int qh = o + 16;
             int ql = o + 48;
             for (int j = 0; j < 32; j++) {
