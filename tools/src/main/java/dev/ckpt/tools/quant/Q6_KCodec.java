@@ -28,15 +28,18 @@ public final class Q6_KCodec implements BlockCodec {
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
         float[] scales = new float[16];
-        QxSearch search = new QxSearch();
+        int[] rowL = new int[n];
+        float[] rowScales = new float[n / 16];
+        QxLanes.get().search(x, xOff, n, 32, rowL, rowScales);
         for (int b = 0; b < n / 256; b++) {
             int xo = xOff + b * 256;
             int o = dstOff + b * 210;
+            System.arraycopy(rowL, b * 256, L, 0, 256);
+            System.arraycopy(rowScales, b * 16, scales, 0, 16);
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < 16; ++ib) {
-                float scale = search.run(16, 32, x, xo + 16 * ib, L, 16 * ib);
-                scales[ib] = scale;
+                float scale = scales[ib];
                 float absScale = Math.abs(scale);
                 if (absScale > maxAbsScale) {
                     maxAbsScale = absScale;
