@@ -38,6 +38,9 @@ final class Qkx2Lanes {
     private float[] best;
     private float[] scale;
     private float[] isc;
+    private float[] okFlag;
+    private float[] bestIsc;
+    private float[] bestXmMin;
     private float[] sL;
     private float[] sL2;
     private float[] sXl;
@@ -73,6 +76,9 @@ final class Qkx2Lanes {
         best = new float[s];
         scale = new float[s];
         isc = new float[s];
+        okFlag = new float[s];
+        bestIsc = new float[s];
+        bestXmMin = new float[s];
         sL = new float[s];
         sL2 = new float[s];
         sXl = new float[s];
@@ -184,15 +190,23 @@ final class Qkx2Lanes {
                     best[s] += wr[s] * diff;
                 }
             }
+            // the codes of the best step so far are re-derived at the end from its iscale and the min
+            // that step's (x - min) used: the same float operations, so the same codes
             for (int s = 0; s < S; ++s) {
-                if (active[s]) {
-                    for (int i = 0; i < N; ++i) {
-                        L[s * N + i] = (int) codes[i][s];
-                    }
-                }
+                bestIsc[s] = isc[s];
+                bestXmMin[s] = min[s];
             }
             for (int is = 0; is <= nstep; ++is) {
-                step(nmax, rmin + rdelta * is + nmax, S, L);
+                step(nmax, rmin + rdelta * is + nmax, S);
+            }
+            for (int s = 0; s < S; ++s) {
+                if (active[s]) {
+                    float c = bestIsc[s];
+                    float m = bestXmMin[s];
+                    for (int i = 0; i < N; ++i) {
+                        L[s * N + i] = Math.max(0, Math.min(nmax, nearestInt(c * (x[xOff + s * N + i] - m))));
+                    }
+                }
             }
         }
         for (int s = 0; s < S; ++s) {
@@ -210,7 +224,7 @@ final class Qkx2Lanes {
     }
 
     /** One step of the C loop for every active lane, {@code num = rmin + rdelta*is + nmax}. */
-    private void step(int nmax, float num, int S, int[] L) {
+    private void step(int nmax, float num, int S) {
         float[] isc = this.isc;
         float[] sL = this.sL;
         float[] sL2 = this.sL2;
@@ -269,7 +283,7 @@ final class Qkx2Lanes {
             ts[s] = a;
             tm[s] = m;
             // d <= 0 (or an inactive lane): never accepted
-            isc[s] = d > 0 && active[s] ? 1f : 0f;
+            okFlag[s] = d > 0 && active[s] ? 1f : 0f;
         }
         float[] e = err;
         for (int i = 0; i < N; ++i) {
@@ -283,10 +297,9 @@ final class Qkx2Lanes {
             }
         }
         for (int s = 0; s < S; ++s) {
-            if (isc[s] != 0f && e[s] < best[s]) {
-                for (int i = 0; i < N; ++i) {
-                    L[s * N + i] = (int) codes[i][s];
-                }
+            if (okFlag[s] != 0f && e[s] < best[s]) {
+                bestIsc[s] = isc[s];
+                bestXmMin[s] = min[s];
                 best[s] = e[s];
                 scale[s] = ts[s];
                 float m = tm[s];
