@@ -58,7 +58,7 @@ final class Qkx2Lanes {
     }
 
     private void ensure(int s) {
-        if (s == lanes) {
+        if (s <= lanes) {
             return;
         }
         lanes = s;

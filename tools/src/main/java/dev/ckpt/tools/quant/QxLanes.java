@@ -42,7 +42,7 @@ final class QxLanes {
     }
 
     private void ensure(int s) {
-        if (s == lanes) {
+        if (s <= lanes) {
             return;
         }
         lanes = s;
