@@ -26,10 +26,11 @@ public final class Q4_KCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
-        int[] L = new int[n];
-        float[] scales = new float[n / 32];
-        float[] mins = new float[n / 32];
-        Qkx2Lanes.get().search(x, xOff, n, 15, -1.f, 0.1f, 20, L, scales, mins);
+        Qkx2Lanes lanes = Qkx2Lanes.get();
+        int[] L = lanes.codesBuffer(n);
+        float[] scales = lanes.scalesBuffer(n / 32);
+        float[] mins = lanes.minsBuffer(n / 32);
+        lanes.search(x, xOff, n, 15, -1.f, 0.1f, 20, L, scales, mins);
         for (int b = 0; b < n / 256; b++) {
             int o = dstOff + b * 144;
             packScales(x, xOff + b * 256, 15, L, b * 256, scales, mins, b * 8, dst, o);

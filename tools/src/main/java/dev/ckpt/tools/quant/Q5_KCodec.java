@@ -24,10 +24,11 @@ public final class Q5_KCodec implements BlockCodec {
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
-        int[] rowL = new int[n];
-        float[] scales = new float[n / 32];
-        float[] mins = new float[n / 32];
-        Qkx2Lanes.get().search(x, xOff, n, 31, -0.5f, 0.1f, 15, rowL, scales, mins);
+        Qkx2Lanes lanes = Qkx2Lanes.get();
+        int[] rowL = lanes.codesBuffer(n);
+        float[] scales = lanes.scalesBuffer(n / 32);
+        float[] mins = lanes.minsBuffer(n / 32);
+        lanes.search(x, xOff, n, 31, -0.5f, 0.1f, 15, rowL, scales, mins);
         for (int b = 0; b < n / 256; b++) {
             int o = dstOff + b * 176;
             Q4_KCodec.packScales(x, xOff + b * 256, 31, rowL, b * 256, scales, mins, b * 8, dst, o);

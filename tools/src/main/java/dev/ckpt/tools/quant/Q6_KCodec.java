@@ -28,9 +28,10 @@ public final class Q6_KCodec implements BlockCodec {
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
         float[] scales = new float[16];
-        int[] rowL = new int[n];
-        float[] rowScales = new float[n / 16];
-        QxLanes.get().search(x, xOff, n, 32, rowL, rowScales);
+        QxLanes lanes = QxLanes.get();
+        int[] rowL = lanes.codesBuffer(n);
+        float[] rowScales = lanes.scalesBuffer(n / 16);
+        lanes.search(x, xOff, n, 32, rowL, rowScales);
         for (int b = 0; b < n / 256; b++) {
             int xo = xOff + b * 256;
             int o = dstOff + b * 210;

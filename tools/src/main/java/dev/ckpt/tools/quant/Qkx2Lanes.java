@@ -24,6 +24,9 @@ final class Qkx2Lanes {
     private static final ThreadLocal<Qkx2Lanes> PER_THREAD = ThreadLocal.withInitial(Qkx2Lanes::new);
 
     private int lanes = -1;
+    private int[] rowCodes = new int[0];
+    private float[] rowScales = new float[0];
+    private float[] rowMins = new float[0];
     private float[][] xt;
     private float[][] wt;
     private float[][] xm;
@@ -51,6 +54,30 @@ final class Qkx2Lanes {
     private final float[] wTmp = new float[N];
     private final float[] xmTmp = new float[N];
     private final int[] lauxTmp = new int[N];
+
+    /** A per-thread buffer of at least {@code n} codes (contents unspecified), for the caller's row codes. */
+    int[] codesBuffer(int n) {
+        if (rowCodes.length < n) {
+            rowCodes = new int[n];
+        }
+        return rowCodes;
+    }
+
+    /** A per-thread buffer of at least {@code n} floats (contents unspecified), for the caller's scales. */
+    float[] scalesBuffer(int n) {
+        if (rowScales.length < n) {
+            rowScales = new float[n];
+        }
+        return rowScales;
+    }
+
+    /** A per-thread buffer of at least {@code n} floats (contents unspecified), for the caller's mins. */
+    float[] minsBuffer(int n) {
+        if (rowMins.length < n) {
+            rowMins = new float[n];
+        }
+        return rowMins;
+    }
 
     /** This thread's instance. */
     static Qkx2Lanes get() {

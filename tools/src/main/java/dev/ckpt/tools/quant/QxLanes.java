@@ -22,6 +22,9 @@ final class QxLanes {
     private static final ThreadLocal<QxLanes> PER_THREAD = ThreadLocal.withInitial(QxLanes::new);
 
     private int lanes = -1;
+    private int[] rowCodes = new int[0];
+    private float[] rowScales = new float[0];
+    private float[] rowMins = new float[0];
     private float[][] xt;
     private float[][] wt;
     private float[][] wxt;
@@ -35,6 +38,30 @@ final class QxLanes {
     private float[] chosen;
     private boolean[] active;
     private final QxSearch single = new QxSearch();
+
+    /** A per-thread buffer of at least {@code n} codes (contents unspecified), for the caller's row codes. */
+    int[] codesBuffer(int n) {
+        if (rowCodes.length < n) {
+            rowCodes = new int[n];
+        }
+        return rowCodes;
+    }
+
+    /** A per-thread buffer of at least {@code n} floats (contents unspecified), for the caller's scales. */
+    float[] scalesBuffer(int n) {
+        if (rowScales.length < n) {
+            rowScales = new float[n];
+        }
+        return rowScales;
+    }
+
+    /** A per-thread buffer of at least {@code n} floats (contents unspecified), for the caller's mins. */
+    float[] minsBuffer(int n) {
+        if (rowMins.length < n) {
+            rowMins = new float[n];
+        }
+        return rowMins;
+    }
 
     /** This thread's instance. */
     static QxLanes get() {
