@@ -16,6 +16,9 @@ import dev.ckpt.formats.gguf.GgmlType;
 public final class Q4_KCodec implements BlockCodec {
     static final Q4_KCodec INSTANCE = new Q4_KCodec();
 
+    /** Elements per lane search (a multiple of 256). */
+    private static final int MAX_SLICE = 1 << 16;
+
     private Q4_KCodec() {
     }
 
@@ -26,6 +29,14 @@ public final class Q4_KCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
+        // slices bound the per-thread lane scratch (about 20 bytes per element of one slice)
+        for (int done = 0; done < n; done += MAX_SLICE) {
+            int m = Math.min(MAX_SLICE, n - done);
+            quantizeSlice(x, xOff + done, m, dst, dstOff + done / 256 * 144);
+        }
+    }
+
+    private void quantizeSlice(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         Qkx2Lanes lanes = Qkx2Lanes.get();
         int[] L = lanes.codesBuffer(n);
         float[] scales = lanes.scalesBuffer(n / 32);

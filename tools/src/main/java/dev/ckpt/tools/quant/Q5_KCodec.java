@@ -13,6 +13,9 @@ import dev.ckpt.formats.gguf.GgmlType;
 public final class Q5_KCodec implements BlockCodec {
     static final Q5_KCodec INSTANCE = new Q5_KCodec();
 
+    /** Elements per lane search (a multiple of 256). */
+    private static final int MAX_SLICE = 1 << 16;
+
     private Q5_KCodec() {
     }
 
@@ -23,6 +26,14 @@ public final class Q5_KCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
+        // slices bound the per-thread lane scratch (about 20 bytes per element of one slice)
+        for (int done = 0; done < n; done += MAX_SLICE) {
+            int m = Math.min(MAX_SLICE, n - done);
+            quantizeSlice(x, xOff + done, m, dst, dstOff + done / 256 * 176);
+        }
+    }
+
+    private void quantizeSlice(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
         Qkx2Lanes lanes = Qkx2Lanes.get();
         int[] rowL = lanes.codesBuffer(n);

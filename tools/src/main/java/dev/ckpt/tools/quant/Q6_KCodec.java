@@ -16,6 +16,9 @@ import dev.ckpt.formats.gguf.GgmlType;
 public final class Q6_KCodec implements BlockCodec {
     static final Q6_KCodec INSTANCE = new Q6_KCodec();
 
+    /** Elements per lane search (a multiple of 256). */
+    private static final int MAX_SLICE = 1 << 16;
+
     private Q6_KCodec() {
     }
 
@@ -26,6 +29,14 @@ public final class Q6_KCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
+        // slices bound the per-thread lane scratch (about 20 bytes per element of one slice)
+        for (int done = 0; done < n; done += MAX_SLICE) {
+            int m = Math.min(MAX_SLICE, n - done);
+            quantizeSlice(x, xOff + done, m, dst, dstOff + done / 256 * 210);
+        }
+    }
+
+    private void quantizeSlice(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
         float[] scales = new float[16];
         QxLanes lanes = QxLanes.get();
