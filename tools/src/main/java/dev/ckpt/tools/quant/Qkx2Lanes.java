@@ -12,14 +12,14 @@ import static dev.ckpt.tools.quant.QuantPrimitives.nearestInt;
  * so every value is the C value; the loops over sub-blocks are element-wise across independent lanes,
  * which the JIT vectorizes without changing any per-lane IEEE result.
  *
- * <p>{@code nearest_int}'s bit trick is evaluated as an int cast of the same float sum where every
+ * <p>{@code nearest_int}'s bit trick is evaluated as {@code (f + 1.5·2^23) - 1.5·2^23} in float where every
  * product of the step is provably below 2^22 in magnitude (there the sum is an exact integer and both
  * agree); otherwise the step uses the bit trick itself. Sub-blocks with NaN or all values equal take the
  * scalar {@link QuantPrimitives#makeQkx2Quants}. One instance per thread (mutable scratch).
  */
 final class Qkx2Lanes {
     private static final int N = 32;
-    /** Below 2^22 (where an int cast and nearest_int's bit trick agree), with a margin for the bound's rounding. */
+    /** Below 2^22 (where that float round trip and nearest_int's bit trick agree), with a margin for the bound's rounding. */
     private static final float NEAREST_INT_LIMIT = 4.0e6f;
     private static final ThreadLocal<Qkx2Lanes> PER_THREAD = ThreadLocal.withInitial(Qkx2Lanes::new);
 
