@@ -17,6 +17,8 @@ import java.lang.foreign.ValueLayout;
 public final class RowEncoder {
     /** Target f32 bytes per chunk. */
     public static final long CHUNK_BYTES = 4L << 20;
+    /** Target elements per codec call (whole rows, at least one). */
+    static final int BATCH_ELEMENTS = 16384;
 
     private final GgmlType type;
     private final BlockCodec codec;
@@ -65,13 +67,29 @@ public final class RowEncoder {
             }
 
             public void fill(int chunk, MemorySegment tensorBytes) {
-                float[] row = new float[n];
-                byte[] scratch = codec == null ? null : new byte[(int) rowBytes];
                 long start = chunk * rowsPerChunk;
                 long end = Math.min(rows, start + rowsPerChunk);
-                for (long r = start; r < end; r++) {
-                    src.read(r, row);
-                    encode(row, n, tensorBytes, r * rowBytes, scratch);
+                if (codec == null) {
+                    float[] row = new float[n];
+                    for (long r = start; r < end; r++) {
+                        src.read(r, row);
+                        encode(row, n, tensorBytes, r * rowBytes, null);
+                    }
+                } else {
+                    // several rows per codec call: blocks never span rows, so quantizing consecutive rows
+                    // at once gives the same bytes, and the row-wide lane searches get longer loops
+                    int batch = (int) Math.max(1, Math.min(end - start, BATCH_ELEMENTS / Math.max(1, n)));
+                    float[] rowsBuf = new float[batch * n];
+                    byte[] scratch = new byte[(int) (batch * rowBytes)];
+                    for (long r = start; r < end; r += batch) {
+                        int k = (int) Math.min(batch, end - r);
+                        for (int i = 0; i < k; i++) {
+                            src.read(r + i, rowsBuf, i * n);
+                        }
+                        codec.quantize(rowsBuf, 0, k * n, scratch, 0);
+                        MemorySegment.copy(scratch, 0, tensorBytes, ValueLayout.JAVA_BYTE, r * rowBytes,
+                                (int) (k * rowBytes));
+                    }
                 }
                 src.release(start, end);
                 MappedMemory.release(tensorBytes.asSlice(start * rowBytes, (end - start) * rowBytes));

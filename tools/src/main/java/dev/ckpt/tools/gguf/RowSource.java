@@ -22,6 +22,17 @@ public interface RowSource {
     /** Decodes row {@code row} into {@code dst[0..rowLength)}. */
     void read(long row, float[] dst);
 
+    /** Decodes row {@code row} into {@code dst[dstOff..dstOff+rowLength)}. */
+    default void read(long row, float[] dst, int dstOff) {
+        if (dstOff == 0) {
+            read(row, dst);
+            return;
+        }
+        float[] tmp = new float[rowLength()];
+        read(row, tmp);
+        System.arraycopy(tmp, 0, dst, dstOff, tmp.length);
+    }
+
     /**
      * Drops rows {@code [from, to)} of a memory-mapped source from this process's resident memory
      * (they stay in the page cache); keeps resident memory flat while streaming. Default: no-op.
@@ -52,6 +63,10 @@ public interface RowSource {
                 FloatCodec.decode(data, row * rowBytes, dt, dst, 0, rowLength);
             }
 
+            public void read(long row, float[] dst, int dstOff) {
+                FloatCodec.decode(data, row * rowBytes, dt, dst, dstOff, rowLength);
+            }
+
             public void release(long from, long to) {
                 MappedMemory.release(data.asSlice(from * rowBytes, (to - from) * rowBytes));
             }
@@ -80,6 +95,10 @@ public interface RowSource {
 
                 public void read(long row, float[] dst) {
                     FloatCodec.decode(bytes, row * rowBytes, dt, dst, 0, rowLength);
+                }
+
+                public void read(long row, float[] dst, int dstOff) {
+                    FloatCodec.decode(bytes, row * rowBytes, dt, dst, dstOff, rowLength);
                 }
 
                 public void release(long from, long to) {

@@ -3,7 +3,6 @@ package dev.ckpt.tools.quant;
 import static dev.ckpt.tools.quant.QuantPrimitives.fp16;
 import static dev.ckpt.tools.quant.QuantPrimitives.fp32;
 import static dev.ckpt.tools.quant.QuantPrimitives.getShort;
-import static dev.ckpt.tools.quant.QuantPrimitives.makeQkx2Quants;
 import static dev.ckpt.tools.quant.QuantPrimitives.nearestInt;
 import static dev.ckpt.tools.quant.QuantPrimitives.putShort;
 import static dev.ckpt.tools.quant.QuantPrimitives.scaleMinK4;
@@ -17,6 +16,9 @@ import dev.ckpt.formats.gguf.GgmlType;
 public final class Q4_KCodec implements BlockCodec {
     static final Q4_KCodec INSTANCE = new Q4_KCodec();
 
+    /** Elements per lane search (a multiple of 256). */
+    private static final int MAX_SLICE = 1 << 16;
+
     private Q4_KCodec() {
     }
 
@@ -27,43 +29,46 @@ public final class Q4_KCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
-        int[] L = new int[256];
-        Scratch s = new Scratch();
+        // slices bound the per-thread lane scratch (about 20 bytes per element of one slice)
+        for (int done = 0; done < n; done += MAX_SLICE) {
+            int m = Math.min(MAX_SLICE, n - done);
+            quantizeSlice(x, xOff + done, m, dst, dstOff + done / 256 * 144);
+        }
+    }
+
+    private void quantizeSlice(float[] x, int xOff, int n, byte[] dst, int dstOff) {
+        Qkx2Lanes lanes = Qkx2Lanes.get();
+        int[] L = lanes.codesBuffer(n);
+        float[] scales = lanes.scalesBuffer(n / 32);
+        float[] mins = lanes.minsBuffer(n / 32);
+        lanes.search(x, xOff, n, 15, -1.f, 0.1f, 20, L, scales, mins);
         for (int b = 0; b < n / 256; b++) {
             int o = dstOff + b * 144;
-            quantizeScales(x, xOff + b * 256, 15, -1.f, 0.1f, 20, L, dst, o, s);
+            packScales(x, xOff + b * 256, 15, L, b * 256, scales, mins, b * 8, dst, o);
             for (int j = 0; j < 256; j += 64) {
                 for (int l = 0; l < 32; ++l) {
-                    dst[o + 16 + j / 2 + l] = (byte) (L[j + l] | L[j + l + 32] << 4);
+                    dst[o + 16 + j / 2 + l] = (byte) (L[b * 256 + j + l] | L[b * 256 + j + l + 32] << 4);
                 }
             }
         }
     }
 
     /**
-     * The part Q4_K and Q5_K share: per 32-element sub-block scale/min search, 6-bit packing of scales
-     * and mins into {@code dst[o+4..o+16)}, {@code d}/{@code dmin} at {@code o}, and the final codes in
-     * {@code L} (re-quantized with the rounded scales).
+     * The part Q4_K and Q5_K share after the sub-block search ({@link Qkx2Lanes}): 6-bit packing of the
+     * super-block's 8 scales and mins ({@code scales[so..so+8)}, {@code mins[so..]}) into
+     * {@code dst[o+4..o+16)}, {@code d}/{@code dmin} at {@code o}, and the final codes in
+     * {@code L[lo..lo+256)} (re-quantized with the rounded scales).
      */
-    static void quantizeScales(float[] x, int xo, int nmax, float rmin, float rdelta, int nstep, int[] L,
-                               byte[] dst, int o, Scratch s0) {
-        float[] weights = s0.weights;
-        float[] mins = s0.mins;
-        float[] scales = s0.scales;
+    static void packScales(float[] x, int xo, int nmax, int[] L, int lo, float[] scales, float[] mins, int so,
+                           byte[] dst, int o) {
         float maxScale = 0;
         float maxMin = 0;
-        for (int j = 0; j < 8; j += 2) {
-            weights(x, xo + 32 * j, weights);
-            weights(x, xo + 32 * (j + 1), s0.weightsB);
-            s0.pair.run(nmax, x, xo + 32 * j, xo + 32 * (j + 1), weights, s0.weightsB, L, 32 * j, 32 * (j + 1),
-                    scales, mins, j, j + 1, rmin, rdelta, nstep);
-            for (int k = j; k <= j + 1; k++) {
-                if (scales[k] > maxScale) {
-                    maxScale = scales[k];
-                }
-                if (mins[k] > maxMin) {
-                    maxMin = mins[k];
-                }
+        for (int j = 0; j < 8; ++j) {
+            if (scales[so + j] > maxScale) {
+                maxScale = scales[so + j];
+            }
+            if (mins[so + j] > maxMin) {
+                maxMin = mins[so + j];
             }
         }
         float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
@@ -73,8 +78,8 @@ public final class Q4_KCodec implements BlockCodec {
             dst[s + j] = 0;
         }
         for (int j = 0; j < 8; ++j) {
-            int ls = Math.min(63, nearestInt(invScale * scales[j]) & 0xFF);
-            int lm = Math.min(63, nearestInt(invMin * mins[j]) & 0xFF);
+            int ls = Math.min(63, nearestInt(invScale * scales[so + j]) & 0xFF);
+            int lm = Math.min(63, nearestInt(invMin * mins[so + j]) & 0xFF);
             if (j < 4) {
                 dst[s + j] = (byte) ls;
                 dst[s + j + 4] = (byte) lm;
@@ -97,31 +102,9 @@ public final class Q4_KCodec implements BlockCodec {
             float dm = fp32(dminh) * (scm >>> 8);
             for (int ii = 0; ii < 32; ++ii) {
                 int l = nearestInt((x[xo + 32 * j + ii] + dm) / d);
-                L[32 * j + ii] = Math.max(0, Math.min(nmax, l));
+                L[lo + 32 * j + ii] = Math.max(0, Math.min(nmax, l));
             }
         }
-    }
-
-    /** The weights {@code av_x + |x|} of one 32-element sub-block, {@code av_x = sqrt(mean(x²))}. */
-    private static void weights(float[] x, int off, float[] w) {
-        float sumX2 = 0;
-        for (int l = 0; l < 32; ++l) {
-            float v = x[off + l];
-            sumX2 += v * v;
-        }
-        float avX = (float) Math.sqrt(sumX2 / 32);
-        for (int l = 0; l < 32; ++l) {
-            w[l] = avX + Math.abs(x[off + l]);
-        }
-    }
-
-    /** Per-call scratch of the super-block search. */
-    static final class Scratch {
-        final float[] weightsB = new float[32];
-        final Qkx2Pair pair = new Qkx2Pair();
-        final float[] weights = new float[32];
-        final float[] mins = new float[8];
-        final float[] scales = new float[8];
     }
 
     @Override

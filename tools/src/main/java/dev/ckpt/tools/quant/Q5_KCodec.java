@@ -13,6 +13,9 @@ import dev.ckpt.formats.gguf.GgmlType;
 public final class Q5_KCodec implements BlockCodec {
     static final Q5_KCodec INSTANCE = new Q5_KCodec();
 
+    /** Elements per lane search (a multiple of 256). */
+    private static final int MAX_SLICE = 1 << 16;
+
     private Q5_KCodec() {
     }
 
@@ -23,11 +26,24 @@ public final class Q5_KCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
+        // slices bound the per-thread lane scratch (about 20 bytes per element of one slice)
+        for (int done = 0; done < n; done += MAX_SLICE) {
+            int m = Math.min(MAX_SLICE, n - done);
+            quantizeSlice(x, xOff + done, m, dst, dstOff + done / 256 * 176);
+        }
+    }
+
+    private void quantizeSlice(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
-        Q4_KCodec.Scratch s = new Q4_KCodec.Scratch();
+        Qkx2Lanes lanes = Qkx2Lanes.get();
+        int[] rowL = lanes.codesBuffer(n);
+        float[] scales = lanes.scalesBuffer(n / 32);
+        float[] mins = lanes.minsBuffer(n / 32);
+        lanes.search(x, xOff, n, 31, -0.5f, 0.1f, 15, rowL, scales, mins);
         for (int b = 0; b < n / 256; b++) {
             int o = dstOff + b * 176;
-            Q4_KCodec.quantizeScales(x, xOff + b * 256, 31, -0.5f, 0.1f, 15, L, dst, o, s);
+            Q4_KCodec.packScales(x, xOff + b * 256, 31, rowL, b * 256, scales, mins, b * 8, dst, o);
+            System.arraycopy(rowL, b * 256, L, 0, 256);
             int qh = o + 16;
             int ql = o + 48;
             for (int j = 0; j < 32; j++) {

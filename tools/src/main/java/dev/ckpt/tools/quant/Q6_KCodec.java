@@ -4,7 +4,6 @@ import static dev.ckpt.tools.quant.QuantPrimitives.GROUP_MAX_EPS;
 import static dev.ckpt.tools.quant.QuantPrimitives.fp16;
 import static dev.ckpt.tools.quant.QuantPrimitives.fp32;
 import static dev.ckpt.tools.quant.QuantPrimitives.getShort;
-import static dev.ckpt.tools.quant.QuantPrimitives.makeQxQuants;
 import static dev.ckpt.tools.quant.QuantPrimitives.nearestInt;
 import static dev.ckpt.tools.quant.QuantPrimitives.putShort;
 
@@ -17,6 +16,9 @@ import dev.ckpt.formats.gguf.GgmlType;
 public final class Q6_KCodec implements BlockCodec {
     static final Q6_KCodec INSTANCE = new Q6_KCodec();
 
+    /** Elements per lane search (a multiple of 256). */
+    private static final int MAX_SLICE = 1 << 16;
+
     private Q6_KCodec() {
     }
 
@@ -27,18 +29,29 @@ public final class Q6_KCodec implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int xOff, int n, byte[] dst, int dstOff) {
+        // slices bound the per-thread lane scratch (about 20 bytes per element of one slice)
+        for (int done = 0; done < n; done += MAX_SLICE) {
+            int m = Math.min(MAX_SLICE, n - done);
+            quantizeSlice(x, xOff + done, m, dst, dstOff + done / 256 * 210);
+        }
+    }
+
+    private void quantizeSlice(float[] x, int xOff, int n, byte[] dst, int dstOff) {
         int[] L = new int[256];
         float[] scales = new float[16];
-        float[] w = new float[16];
-        float[] wx = new float[16];
+        QxLanes lanes = QxLanes.get();
+        int[] rowL = lanes.codesBuffer(n);
+        float[] rowScales = lanes.scalesBuffer(n / 16);
+        lanes.search(x, xOff, n, 32, rowL, rowScales);
         for (int b = 0; b < n / 256; b++) {
             int xo = xOff + b * 256;
             int o = dstOff + b * 210;
+            System.arraycopy(rowL, b * 256, L, 0, 256);
+            System.arraycopy(rowScales, b * 16, scales, 0, 16);
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int ib = 0; ib < 16; ++ib) {
-                float scale = makeQxQuants(16, 32, x, xo + 16 * ib, L, 16 * ib, w, wx);
-                scales[ib] = scale;
+                float scale = scales[ib];
                 float absScale = Math.abs(scale);
                 if (absScale > maxAbsScale) {
                     maxAbsScale = absScale;
