@@ -9,8 +9,7 @@ import java.util.Arrays;
  * tiles so each loaded element of {@code right} feeds four accumulators (same arithmetic, same
  * order, as the plain triple loop).
  *
- * <p>When the JVM runs with {@code --add-modules jdk.incubator.vector} (the launcher does for
- * {@code merge-lora}), {@link #product} uses {@link LowRankVector}, a register-blocked Vector API
+ * <p>When the JVM runs with {@code --add-modules jdk.incubator.vector} (see {@link Simd}), {@link #product} uses {@link LowRankVector}, a register-blocked Vector API
  * kernel about 10-25x faster with bit-identical results; otherwise this class's plain loops.
  * {@code -Dckpt.vector=false} forces the plain loops.
  */
@@ -18,9 +17,8 @@ public final class LowRank {
     /** Columns per tile: four accumulator tiles stay in L1. */
     private static final int TILE = 512;
 
-    /** True when the Vector API kernel is used. */
-    static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-            && !"false".equals(System.getProperty("ckpt.vector"));
+    /** True when the Vector API kernel is used (see {@link Simd}). */
+    static final boolean VECTOR = Simd.AVAILABLE;
 
     private LowRank() {
     }
