@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link LowRank#product} with the Vector API: a register-blocked micro-kernel that keeps a
  * 4-row × 4-vector tile of accumulators in registers while {@code k} runs over the rank, so each
  * loaded vector of {@code right} feeds four rows and each broadcast of {@code left} feeds four
- * vectors. Columns are processed in panels of {@link #PANEL} so the panel of {@code right}
- * (rank × panel) stays in L2 while every row of the block passes over it.
+ * vectors. For each tile of {@link #W} columns the tile's part of {@code right} is first packed
+ * into a contiguous strip (rank × W floats) that stays in L1 while every row of the block uses it.
  *
  * <p>Every output element is still {@code fl(...fl(fl(l0·r0) + fl(l1·r1)) ... ) · scale} in
  * increasing {@code k}: lane-wise {@code mul} then {@code add} (never fused), exactly the scalar
@@ -19,45 +19,45 @@ import jdk.incubator.vector.VectorSpecies;
 final class LowRankVector {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Columns per panel: rank 128 × 512 f32 = 256 KiB of {@code right}, inside L2. */
-    private static final int PANEL = Math.max(4 * L, 512 / (4 * L) * (4 * L));
+    /** Columns per tile: four vectors. */
+    private static final int W = 4 * L;
 
     private LowRankVector() {
     }
 
     static void product(float[] left, int rows, int rank, float[] right, int cols, float scale, float[] dst) {
-        for (int p0 = 0; p0 < cols; p0 += PANEL) {
-            int p1 = Math.min(cols, p0 + PANEL);
+        int full = cols / W * W;
+        float[] strip = new float[rank * W];
+        for (int j = 0; j < full; j += W) {
+            // Pack this tile's columns of every row of right contiguously: the strip (rank × W
+            // floats, 32 KiB for r = 128) stays in L1 while all rows pass over it, and is read
+            // sequentially (rows of right are a power-of-two apart: they would share cache sets).
+            for (int k = 0; k < rank; k++) {
+                System.arraycopy(right, k * cols + j, strip, k * W, W);
+            }
             int i = 0;
             for (; i + 4 <= rows; i += 4) {
-                int j = p0;
-                for (; j + 4 * L <= p1; j += 4 * L) {
-                    tile4x4(left, i, rank, right, cols, j, scale, dst);
-                }
-                for (; j + L <= p1; j += L) {
-                    for (int q = 0; q < 4; q++) {
-                        row1(left, i + q, rank, right, cols, j, scale, dst);
-                    }
-                }
-                if (j < p1) {
-                    for (int q = 0; q < 4; q++) {
-                        scalar(left, i + q, rank, right, cols, j, p1, scale, dst);
-                    }
-                }
+                tile4x4(left, i, rank, strip, cols, j, scale, dst);
             }
             for (; i < rows; i++) {
-                int j = p0;
-                for (; j + L <= p1; j += L) {
+                tile1x4(left, i, rank, strip, cols, j, scale, dst);
+            }
+        }
+        if (full < cols) {
+            for (int i = 0; i < rows; i++) {
+                int j = full;
+                for (; j + L <= cols; j += L) {
                     row1(left, i, rank, right, cols, j, scale, dst);
                 }
-                if (j < p1) {
-                    scalar(left, i, rank, right, cols, j, p1, scale, dst);
+                if (j < cols) {
+                    scalar(left, i, rank, right, cols, j, cols, scale, dst);
                 }
             }
         }
     }
 
-    private static void tile4x4(float[] left, int i, int rank, float[] right, int cols, int j, float scale, float[] dst) {
+    /** Rows {@code i..i+3}, columns {@code j..j+W} from the packed strip ({@code strip[k*W + c]} = right[k][j + c]). */
+    private static void tile4x4(float[] left, int i, int rank, float[] strip, int cols, int j, float scale, float[] dst) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = c00;
         FloatVector c02 = c00;
@@ -79,11 +79,11 @@ final class LowRankVector {
         int l2 = l1 + rank;
         int l3 = l2 + rank;
         for (int k = 0; k < rank; k++) {
-            int r = k * cols + j;
-            FloatVector x0 = FloatVector.fromArray(S, right, r);
-            FloatVector x1 = FloatVector.fromArray(S, right, r + L);
-            FloatVector x2 = FloatVector.fromArray(S, right, r + 2 * L);
-            FloatVector x3 = FloatVector.fromArray(S, right, r + 3 * L);
+            int r = k * W;
+            FloatVector x0 = FloatVector.fromArray(S, strip, r);
+            FloatVector x1 = FloatVector.fromArray(S, strip, r + L);
+            FloatVector x2 = FloatVector.fromArray(S, strip, r + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(S, strip, r + 3 * L);
             FloatVector a = FloatVector.broadcast(S, left[l0 + k]);
             c00 = c00.add(x0.mul(a));
             c01 = c01.add(x1.mul(a));
@@ -129,7 +129,29 @@ final class LowRankVector {
         c33.mul(scale).intoArray(dst, o + 3 * L);
     }
 
-    /** One row, one vector of columns starting at {@code j}. */
+    /** One row, columns {@code j..j+W} from the packed strip (four independent accumulators). */
+    private static void tile1x4(float[] left, int i, int rank, float[] strip, int cols, int j, float scale, float[] dst) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        int l0 = i * rank;
+        for (int k = 0; k < rank; k++) {
+            int r = k * W;
+            FloatVector a = FloatVector.broadcast(S, left[l0 + k]);
+            c0 = c0.add(FloatVector.fromArray(S, strip, r).mul(a));
+            c1 = c1.add(FloatVector.fromArray(S, strip, r + L).mul(a));
+            c2 = c2.add(FloatVector.fromArray(S, strip, r + 2 * L).mul(a));
+            c3 = c3.add(FloatVector.fromArray(S, strip, r + 3 * L).mul(a));
+        }
+        int o = i * cols + j;
+        c0.mul(scale).intoArray(dst, o);
+        c1.mul(scale).intoArray(dst, o + L);
+        c2.mul(scale).intoArray(dst, o + 2 * L);
+        c3.mul(scale).intoArray(dst, o + 3 * L);
+    }
+
+    /** One row, one vector of columns starting at {@code j} (right unpacked). */
     private static void row1(float[] left, int i, int rank, float[] right, int cols, int j, float scale, float[] dst) {
         FloatVector c = FloatVector.zero(S);
         int l0 = i * rank;
