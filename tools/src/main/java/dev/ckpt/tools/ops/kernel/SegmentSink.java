@@ -27,7 +27,11 @@ public final class SegmentSink implements RowSink {
     public void write(long row0, int count, float[] values) {
         long n = Math.multiplyExact(count, cols);
         long offset = row0 * cols * elementBytes;
-        FloatCodec.encode(values, 0, (int) n, dtype, target, offset);
+        if (Simd.AVAILABLE && dtype == DType.BF16) {
+            Bf16Vector.encode(values, (int) n, target, offset);
+        } else {
+            FloatCodec.encode(values, 0, (int) n, dtype, target, offset);
+        }
         MappedMemory.release(target.asSlice(offset, n * elementBytes));
     }
 }
