@@ -27,11 +27,7 @@ public final class SegmentSink implements RowSink {
     public void write(long row0, int count, float[] values) {
         long n = Math.multiplyExact(count, cols);
         long offset = row0 * cols * elementBytes;
-        if (Simd.AVAILABLE && dtype == DType.BF16) {
-            Bf16Vector.encode(values, (int) n, target, offset);
-        } else {
-            FloatCodec.encode(values, 0, (int) n, dtype, target, offset);
-        }
+        FloatCodec.encode(values, 0, (int) n, dtype, target, offset);
         MappedMemory.release(target.asSlice(offset, n * elementBytes));
     }
 }

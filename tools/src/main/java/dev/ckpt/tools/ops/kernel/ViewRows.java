@@ -53,11 +53,7 @@ public final class ViewRows implements Rows {
     public void read(long row0, int count, float[] dst) {
         long n = Math.multiplyExact(count, cols);
         long offset = row0 * cols * elementBytes;
-        if (Simd.AVAILABLE && dtype == DType.BF16) {
-            Bf16Vector.decode(view.data(), offset, dst, (int) n);
-        } else {
-            FloatCodec.decode(view.data(), offset, dtype, dst, 0, (int) n);
-        }
+        FloatCodec.decode(view.data(), offset, dtype, dst, 0, (int) n);
         // Streaming reads never come back to these rows: drop them from this process's resident set.
         // A read fault maps the whole page-cache folio (up to 2 MiB with large folios) or a 64 KiB
         // fault-around window, so pages before this block released earlier may be mapped again.
