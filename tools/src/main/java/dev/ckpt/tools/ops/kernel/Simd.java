@@ -1,10 +1,9 @@
 package dev.ckpt.tools.ops.kernel;
 
 /**
- * Whether the Vector API kernels ({@link LowRankVector}) may run: only when the JVM was
- * started with {@code --add-modules jdk.incubator.vector} (the launcher does for merge-lora;
- * surefire does for the tests). Without it every kernel
- * runs its plain-Java loops, with bit-identical results. {@code -Dckpt.vector=false} forces the
+ * Whether the Vector API kernels ({@link LowRankVector}) may run: only when the JVM was started
+ * with {@code --add-modules jdk.incubator.vector} (the launcher does for merge-lora; surefire does
+ * for the tests). Without it every kernel runs its plain-Java loops, with bit-identical results. {@code -Dckpt.vector=false} forces the
  * plain loops.
  *
  * <p>Not used for apply-/make-delta: a Vector API bf16 add kernel measured 8x the plain loops once
