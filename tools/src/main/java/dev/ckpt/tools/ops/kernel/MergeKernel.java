@@ -53,6 +53,9 @@ public final class MergeKernel {
         int cols = base.cols();
         long rows = base.rows();
         int block = RowBlocks.rowsPerBlock(rows, cols);
+        if (block >= 8) {
+            block -= block % 4; // whole 4-row tiles of LowRank's kernel (46 -> 44 rows for 5632 columns)
+        }
         float[] v = new float[block * cols];
         float[] delta = updates.isEmpty() ? null : new float[block * cols];
         float[] left = null;
