@@ -167,7 +167,12 @@ class LoraKindsVerifyCommandTest {
 
     /** Writes the base's bytes of tensor {@code name} over the output's (same dtype and shape): the adapter "ignored". */
     static void restoreFromBase(Path out, String name) throws IOException {
-        byte[] bytes = Fixtures.bytes(base, name);
+        restore(base, out, name);
+    }
+
+    /** Writes {@code from}'s bytes of tensor {@code name} over those in {@code out} (same dtype and shape). */
+    static void restore(Path from, Path out, String name) throws IOException {
+        byte[] bytes = Fixtures.bytes(from, name);
         try (var files = Files.list(out)) {
             for (Path f : files.filter(p -> p.toString().endsWith(".safetensors")).toList()) {
                 try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
