@@ -27,11 +27,15 @@ public final class OperationReferences {
      * merge-lora's reference: {@code base} with every adapter applied at run time with its weight, each
      * described with merge-lora's PEFT parsing and key mapping ({@link RuntimeAdapters}): plain, rsLoRA,
      * rank/alpha patterns, DoRA, fan_in_fan_out, embedding LoRA, {@code modules_to_save}, LLaVA
-     * {@code non_lora_trainables} (renamed) with the LoRA folder's config. Reads headers only.
+     * {@code non_lora_trainables} (renamed) with the LoRA folder's config. Reads headers only. A
+     * {@code .gguf} base (GGUF tensor names) gets plain-LoRA adapters resolved by the verifier instead.
      *
      * @throws dev.ckpt.formats.FormatException when an adapter cannot be described (exit 3)
      */
     public static Reference mergeLora(Path base, List<MergeLora.LoraSource> adapters) throws IOException {
+        if (base.getFileName().toString().endsWith(".gguf")) {
+            return new Reference.WithLora(base, adapters.stream().map(a -> new Reference.Adapter(a.dir(), a.weight())).toList());
+        }
         List<LoraAdapter> opened = new ArrayList<>();
         try (Checkpoint b = Checkpoint.open(base)) {
             for (int i = 0; i < adapters.size(); i++) {
