@@ -7,10 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
-import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,20 +20,8 @@ import java.util.List;
  * {@link WeightStore}; the caller owns the store and closes it after this decoder.
  */
 public final class LlamaDecoder {
-    private record Layer(NDArray inputNorm, Proj q, Proj k, Proj v, Proj o, NDArray postNorm, Proj gate, Proj up,
-                         Proj down) {
-    }
-
-    /** A bias-free linear layer, optionally with LoRA pairs applied at run time. */
-    private record Proj(NDArray weight, List<LoraAdapter.Pair> loras) {
-        NDArray apply(NDArray x) {
-            NDArray y = Linear.linear(x, weight).singletonOrThrow();
-            for (LoraAdapter.Pair lora : loras) {
-                NDArray ax = Linear.linear(x, lora.a()).singletonOrThrow();
-                y = y.add(Linear.linear(ax, lora.b()).singletonOrThrow().mul(lora.scale()));
-            }
-            return y;
-        }
+    private record Layer(NDArray inputNorm, LoraLinear q, LoraLinear k, LoraLinear v, LoraLinear o, NDArray postNorm,
+                         LoraLinear gate, LoraLinear up, LoraLinear down) {
     }
 
     /** Keys and values (after RoPE) of every layer for the positions seen so far. */
@@ -69,9 +54,9 @@ public final class LlamaDecoder {
     private final LlamaConfig cfg;
     private final NDManager manager;
     private final DataType computeType;
-    private final NDArray embed;
+    private final LoraLinear embed;
     private final NDArray norm;
-    private final Proj lmHead;
+    private final LoraLinear lmHead;
     private final WeightStore store;
     private final LoraAdapter.Group adapter;
     private final List<Layer> layers = new ArrayList<>();
@@ -95,7 +80,7 @@ public final class LlamaDecoder {
         long qDim = (long) cfg.headCount() * cfg.headDim();
         long kvDim = (long) cfg.kvHeadCount() * cfg.headDim();
         long inter = cfg.intermediateSize();
-        embed = store.load("model.embed_tokens.weight", cfg.vocabSize(), h);
+        embed = proj("model.embed_tokens", cfg.vocabSize(), h); // embedding LoRA: looked up at run time
         for (int i = 0; i < cfg.layerCount(); i++) {
             String p = "model.layers." + i + ".";
             layers.add(new Layer(store.load(p + "input_layernorm.weight", h),
@@ -111,13 +96,13 @@ public final class LlamaDecoder {
         if (store.has("lm_head.weight") || !cfg.tieWordEmbeddings()) {
             lmHead = proj("lm_head", cfg.vocabSize(), h);
         } else {
-            lmHead = new Proj(embed, List.of());
+            lmHead = embed; // tied: x·E'ᵀ with the embedding LoRA terms acting transposed
         }
     }
 
-    private Proj proj(String module, long out, long in) throws IOException {
+    private LoraLinear proj(String module, long out, long in) throws IOException {
         NDArray w = store.load(module + ".weight", out, in);
-        return new Proj(w, adapter == null ? List.of() : adapter.pairs(module, in, out));
+        return LoraLinear.of(w, adapter == null ? List.of() : adapter.pairs(module, out, in));
     }
 
     public LlamaConfig config() {
@@ -135,8 +120,11 @@ public final class LlamaDecoder {
 
     /** Token embeddings {@code [ids.length, hidden]} in the compute dtype (owned by the caller). */
     public NDArray embed(long[] ids) {
-        try (NDArray idx = manager.create(ids)) {
-            return Embedding.embedding(idx, embed, SparseFormat.DENSE).singletonOrThrow();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray e = embed.lookup(manager.create(ids));
+            NDScope.unregister(e);
+            return e;
         }
     }
 

@@ -26,19 +26,36 @@ public sealed interface Reference {
         }
     }
 
-    /** One PEFT LoRA adapter directory and the weight multiplying its delta (1 = as trained). */
-    record Adapter(Path dir, double weight) {
+    /**
+     * One PEFT LoRA adapter directory, the weight multiplying its delta (1 = as trained), and how to
+     * apply it: a {@link RuntimeAdapter} resolved by the caller (ckpt's tools resolve every kind
+     * merge-lora merges), or null to resolve it with {@link RuntimeAdapter#plainLora} (plain LoRA only).
+     * A resolved adapter's term scales already include {@code weight}.
+     */
+    record Adapter(Path dir, double weight, RuntimeAdapter resolved) {
         public Adapter {
             Objects.requireNonNull(dir, "dir");
             if (!Double.isFinite(weight)) {
                 throw new IllegalArgumentException("adapter weight must be finite, not " + weight);
             }
         }
+
+        /** A plain LoRA folder, resolved by {@link RuntimeAdapter#plainLora} when the reference runs. */
+        public Adapter(Path dir, double weight) {
+            this(dir, weight, null);
+        }
+
+        /** {@link #resolved()}, or the plain resolution of {@link #dir()}. */
+        RuntimeAdapter runtime() throws java.io.IOException {
+            return resolved != null ? resolved : RuntimeAdapter.plainLora(dir, weight);
+        }
     }
 
     /**
      * {@code base} with PEFT LoRA adapters applied at run time, unmerged: every adapted linear computes
-     * {@code W x + sum_i weight_i · s_i · B_i (A_i x)} (merge-lora's reference for {@code --lora DIR[:WEIGHT]}, in order).
+     * {@code W x + sum_i weight_i · s_i · B_i (A_i x)} (merge-lora's reference for {@code --lora DIR[:WEIGHT]}, in order),
+     * with DoRA magnitudes, fan_in_fan_out, embedding LoRA, replaced modules and a LLaVA LoRA folder's
+     * config as {@link RuntimeAdapter} describes.
      */
     record WithLora(Path base, List<Adapter> adapters) implements Reference {
         public WithLora {

@@ -31,7 +31,7 @@ final class SmokeRun {
 
     /** What to run: the parsed command-line choices that affect inference. */
     record Settings(String device, String dtype, String prompt, int[] promptIds, Path image, Path visionTower, int tokens,
-                    List<Reference.Adapter> loraAdapters) {
+                    List<RuntimeAdapter> loraAdapters) {
     }
 
     /** What came out; {@code logits[i]} produced {@code generated[i]}. */
@@ -92,8 +92,8 @@ final class SmokeRun {
             }
             if (!adapter.isEmpty()) {
                 List<String> unusedLora = adapter.unused();
-                checks.add(new Check("adapter-used", unusedLora.isEmpty(), unusedLora.isEmpty() ? "every LoRA pair applied at run time"
-                        : unusedLora.size() + " adapter tensor(s) match no linear layer: " + preview(unusedLora)));
+                checks.add(new Check("adapter-used", unusedLora.isEmpty(), unusedLora.isEmpty() ? "every adapter tensor applied at run time"
+                        : unusedLora.size() + " adapter tensor(s) match no layer the forward pass runs: " + preview(unusedLora)));
             }
             try (LlavaVision v = vision; TextTokenizer tok = tokenizer(dir, s)) {
                 int[] ids = promptIds(s, tok, v != null, config.path("mm_use_im_start_end").asBoolean(false), cfg, checks);

@@ -140,10 +140,15 @@ public final class Verify {
         if (options.reference() != null && cand.generated().length > 0) {
             SmokeRun.Result ref;
             // the reference runs at its own natural precision ("auto"), on the same device
-            List<Reference.Adapter> adapters = options.reference() instanceof Reference.WithLora l ? l.adapters() : List.of();
+            List<RuntimeAdapter> adapters = new ArrayList<>();
+            if (options.reference() instanceof Reference.WithLora l) {
+                for (Reference.Adapter a : l.adapters()) {
+                    adapters.add(a.runtime());
+                }
+            }
             SmokeRun.Settings forcedIds = new SmokeRun.Settings(settings.device(), "auto", null, cand.promptIds(),
                     settings.image(), settings.visionTower(), settings.tokens(), adapters);
-            try (WeightSource src = openReference(options.reference(), opener)) {
+            try (WeightSource src = openReference(options.reference(), adapters, opener)) {
                 ref = SmokeRun.run(src, forcedIds, cand.generated());
             }
             Optional<Check> refFailure = ref.checks().stream().filter(c -> !c.passed()).findFirst();
@@ -162,10 +167,10 @@ public final class Verify {
         return new Outcome(report, cand.logits());
     }
 
-    private static WeightSource openReference(Reference ref, Opener opener) throws IOException {
+    private static WeightSource openReference(Reference ref, List<RuntimeAdapter> adapters, Opener opener) throws IOException {
         return switch (ref) {
             case Reference.Model m -> opener.open(m.path());
-            case Reference.WithLora l -> opener.open(l.base());
+            case Reference.WithLora l -> OverlaySource.over(opener.open(l.base()), adapters); // replaced modules, LLaVA config
             case Reference.WithDelta d -> {
                 WeightSource base = opener.open(d.base());
                 try {

@@ -61,11 +61,7 @@ public final class MergeLoraCommand implements Callable<Integer> {
         base = SourceResolver.fromEnvironment().resolve(base.toString()); // path or org/name[@rev]
         Reference reference = null;
         if (verify.enabled()) {
-            try {
-                reference = OperationReferences.mergeLora(base, sources); // refused before anything is written
-            } catch (IllegalArgumentException e) {
-                throw new CkptException(ExitCodes.USAGE, e.getMessage());
-            }
+            reference = OperationReferences.mergeLora(base, sources); // described (headers only) before anything is written
         }
         var o = new MergeLora.Options(base, sources, out, output.dryRun, output.writeOptions());
         var w = spec.commandLine();

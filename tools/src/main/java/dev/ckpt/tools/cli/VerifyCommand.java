@@ -102,7 +102,7 @@ public final class VerifyCommand implements Callable<Integer> {
         var resolver = dev.ckpt.tools.source.SourceResolver.fromEnvironment(); // paths or hub ids org/name[@rev]
         source = resolver.resolve(source.toString());
         reference = reference == null ? null : resolver.resolve(reference.toString());
-        List<Reference.Adapter> adapters = new java.util.ArrayList<>();
+        List<dev.ckpt.tools.ops.MergeLora.LoraSource> adapters = new java.util.ArrayList<>();
         for (String arg : referenceLoras) {
             dev.ckpt.tools.ops.MergeLora.LoraSource a;
             try {
@@ -110,10 +110,10 @@ public final class VerifyCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new CkptException(ExitCodes.USAGE, "--reference-lora " + arg + ": " + e.getMessage());
             }
-            adapters.add(new Reference.Adapter(resolver.resolve(a.dir().toString()), a.weight()));
+            adapters.add(new dev.ckpt.tools.ops.MergeLora.LoraSource(resolver.resolve(a.dir().toString()), a.weight()));
         }
         referenceDelta = referenceDelta == null ? null : resolver.resolve(referenceDelta.toString());
-        Reference ref = reference == null ? null : !adapters.isEmpty() ? new Reference.WithLora(reference, adapters)
+        Reference ref = reference == null ? null : !adapters.isEmpty() ? dev.ckpt.tools.ops.OperationReferences.mergeLora(reference, adapters)
                 : referenceDelta != null ? new Reference.WithDelta(reference, referenceDelta) : new Reference.Model(reference);
         Verify.Options options;
         Verify.Outcome outcome;

@@ -1,6 +1,7 @@
 package dev.ckpt.tools.demo;
 
 import dev.ckpt.tools.gguf.GgufSource;
+import dev.ckpt.tools.ops.MergeLora;
 import dev.ckpt.tools.ops.OperationReferences;
 import dev.ckpt.verify.Reference;
 import dev.ckpt.verify.SmokeReport;
@@ -62,7 +63,7 @@ public final class VerifyStep implements DemoStep {
                     OperationReferences.roundedOnce(a.get("rebuilt")), "model + delta in f32"));
         }
         if (a.containsKey("merged") && a.containsKey("lora")) {
-            Reference lora = new Reference.WithLora(ctx.model(), a.get("lora"));
+            Reference lora = OperationReferences.mergeLora(ctx.model(), List.of(new MergeLora.LoraSource(a.get("lora"), 1.0)));
             targets.add(new Target("merged", a.get("merged"), lora, OperationReferences.roundedOnce(a.get("merged")),
                     "model + LoRA at run time"));
         }

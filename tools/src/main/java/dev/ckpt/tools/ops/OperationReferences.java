@@ -3,11 +3,15 @@ package dev.ckpt.tools.ops;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.DType;
 import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.tools.ops.lora.LoraAdapter;
+import dev.ckpt.tools.ops.lora.RuntimeAdapters;
 import dev.ckpt.verify.Reference;
+import dev.ckpt.verify.RuntimeAdapter;
 import dev.ckpt.verify.Verify;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,22 +24,32 @@ public final class OperationReferences {
     }
 
     /**
-     * merge-lora's reference: {@code base} with every adapter applied at run time with its weight.
+     * merge-lora's reference: {@code base} with every adapter applied at run time with its weight, each
+     * described with merge-lora's PEFT parsing and key mapping ({@link RuntimeAdapters}): plain, rsLoRA,
+     * rank/alpha patterns, DoRA, fan_in_fan_out, embedding LoRA, {@code modules_to_save}, LLaVA
+     * {@code non_lora_trainables} (renamed) with the LoRA folder's config. Reads headers only. A
+     * {@code .gguf} base (GGUF tensor names) gets plain-LoRA adapters resolved by the verifier instead.
      *
-     * @throws IllegalArgumentException when an adapter has parts the runtime reference cannot apply
-     *     (LLaVA {@code non_lora_trainables}: replaced tensors, not a low-rank term)
+     * @throws dev.ckpt.formats.FormatException when an adapter cannot be described (exit 3)
      */
-    public static Reference mergeLora(Path base, List<MergeLora.LoraSource> adapters) {
-        for (MergeLora.LoraSource a : adapters) {
-            for (String f : List.of("non_lora_trainables.bin", "non_lora_trainables.safetensors")) {
-                if (Files.exists(a.dir().resolve(f))) {
-                    throw new IllegalArgumentException("--verify: " + a.dir() + " has " + f + " (LLaVA LoRA); the runtime LoRA"
-                            + " reference applies PEFT low-rank pairs only. Merge without --verify, then run"
-                            + " `ckpt verify OUT` for a smoke pass");
-                }
-            }
+    public static Reference mergeLora(Path base, List<MergeLora.LoraSource> adapters) throws IOException {
+        if (base.getFileName().toString().endsWith(".gguf")) {
+            return new Reference.WithLora(base, adapters.stream().map(a -> new Reference.Adapter(a.dir(), a.weight())).toList());
         }
-        return new Reference.WithLora(base, adapters.stream().map(a -> new Reference.Adapter(a.dir(), a.weight())).toList());
+        List<LoraAdapter> opened = new ArrayList<>();
+        try (Checkpoint b = Checkpoint.open(base)) {
+            for (int i = 0; i < adapters.size(); i++) {
+                opened.add(LoraAdapter.open(adapters.get(i).dir(), i + 1, adapters.get(i).weight()));
+            }
+            List<RuntimeAdapter> described = RuntimeAdapters.describe(b, opened);
+            List<Reference.Adapter> refs = new ArrayList<>();
+            for (int i = 0; i < adapters.size(); i++) {
+                refs.add(new Reference.Adapter(adapters.get(i).dir(), adapters.get(i).weight(), described.get(i)));
+            }
+            return new Reference.WithLora(base, refs);
+        } finally {
+            opened.forEach(LoraAdapter::close);
+        }
     }
 
     /** apply-delta's reference: base + delta summed in F32, unrounded. */
