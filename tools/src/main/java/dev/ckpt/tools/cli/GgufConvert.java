@@ -7,12 +7,13 @@ import dev.ckpt.formats.WriteReport;
 import dev.ckpt.formats.gguf.GgufFile;
 import dev.ckpt.tools.gguf.GgufExport;
 import dev.ckpt.tools.gguf.GgufImport;
+import dev.ckpt.tools.gguf.MmprojExport;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** The GGUF directions of {@code ckpt convert}: a Llama checkpoint to GGUF, a llama GGUF back to safetensors. */
+/** The GGUF directions of {@code ckpt convert}: a Llama checkpoint to GGUF (a LLaVA one to GGUF + mmproj GGUF), a llama GGUF back to safetensors. */
 final class GgufConvert {
     private GgufConvert() {
     }
@@ -21,7 +22,18 @@ final class GgufConvert {
         return Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
     }
 
-    static int toGguf(Path source, Path out, String type, boolean force, int threads, PrintWriter w) throws Exception {
+    /** The LLaVA options: where the mmproj goes (null: beside the model) and the tower (null: inside or local). */
+    record Mmproj(Path out, Path visionTower) {
+    }
+
+    /** {@code model.gguf} -> {@code model.mmproj.gguf}. */
+    static Path defaultMmproj(Path out) {
+        String name = out.getFileName().toString();
+        String stem = name.toLowerCase(Locale.ROOT).endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
+        return out.resolveSibling(stem + ".mmproj.gguf");
+    }
+
+    static int toGguf(Path source, Path out, Mmproj mm, String type, boolean force, int threads, PrintWriter w) throws Exception {
         if (isGguf(source)) {
             throw new CkptException(ExitCodes.USAGE, source + " is already GGUF (use ckpt quantize to change its types)");
         }
@@ -37,13 +49,60 @@ final class GgufConvert {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         try (Checkpoint ck = Checkpoint.open(source)) {
             ck.requireNoProblems();
+            boolean llava = MmprojExport.isLlava(ck);
+            if (!llava && (mm.out() != null || mm.visionTower() != null)) {
+                throw new CkptException(ExitCodes.USAGE, source + " is not a LLaVA model (no mm_* config or mm_projector tensors);"
+                        + " --mmproj-out and --vision-tower apply to LLaVA only");
+            }
             GgufExport.Plan plan = GgufExport.fromCheckpoint(ck, ot, null);
-            long bytes = GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("converting"));
-            plan.notes().forEach(note -> w.println("note: " + note));
-            w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB%n", out, plan.tensors().size(), bytes / 1048576.0);
+            if (!llava) {
+                long bytes = GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("converting"));
+                plan.notes().forEach(note -> w.println("note: " + note));
+                w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB%n", out, plan.tensors().size(), bytes / 1048576.0);
+            } else {
+                writeLlava(ck, plan, out, mm, ot, force, n, w);
+            }
         }
         w.flush();
         return ExitCodes.OK;
+    }
+
+    /** Language model to {@code out}, vision tower + projector to the mmproj; both or neither (best effort). */
+    private static void writeLlava(Checkpoint ck, GgufExport.Plan plan, Path out, Mmproj mm, GgufExport.OutType ot,
+                                   boolean force, int n, PrintWriter w) throws Exception {
+        Path mmOut = mm.out() != null ? mm.out() : defaultMmproj(out);
+        if (mmOut.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
+            throw new CkptException(ExitCodes.USAGE, "--mmproj-out must differ from --out");
+        }
+        if (Files.exists(mmOut) && !force) {
+            throw new CkptException(ExitCodes.BAD_INPUT, mmOut + " already exists (pass --force to replace it)");
+        }
+        Path towerDir = mm.visionTower();
+        if (towerDir == null && !MmprojExport.hasInnerTower(ck)) {
+            towerDir = ck.config().flatMap(MmprojExport::localTower).orElse(null);
+        }
+        try (Checkpoint tower = towerDir == null ? null : Checkpoint.open(towerDir)) {
+            if (tower != null) {
+                tower.requireNoProblems();
+            }
+            GgufExport.Plan mmPlan = MmprojExport.plan(ck, tower, ot);
+            long mmBytes = GgufExport.write(mmPlan, mmOut, force, n, TerminalProgress.forStderr("converting mmproj"));
+            long bytes;
+            boolean ok = false;
+            try {
+                bytes = GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("converting"));
+                ok = true;
+            } finally {
+                if (!ok) {
+                    Files.deleteIfExists(mmOut); // no half pair: the mmproj goes when the language model fails
+                }
+            }
+            plan.notes().forEach(note -> w.println("note: " + note));
+            mmPlan.notes().forEach(note -> w.println("note: " + note));
+            w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB (language model)%n", out, plan.tensors().size(), bytes / 1048576.0);
+            w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB (mmproj: vision tower + projector%s)%n", mmOut,
+                    mmPlan.tensors().size(), mmBytes / 1048576.0, tower != null ? " from " + tower.root() : "");
+        }
     }
 
     /**

@@ -84,9 +84,8 @@ public final class GgufExport {
                 if (LlamaNames.isDropped(t.name())) {
                     continue;
                 }
-                if (t.name().startsWith("model.mm_projector.") || t.name().startsWith("model.vision_tower.")) {
-                    notes.add("skipped " + t.name() + " (LLaVA vision part; mmproj export is not supported)");
-                    continue;
+                if (ClipNames.isVisionPart(t.name())) {
+                    continue; // LLaVA vision tower / projector: MmprojExport writes them to the mmproj GGUF
                 }
                 throw new FormatException(ck.weightFileOf(t.name()).orElse(ck.root()), Kind.UNSUPPORTED,
                         "tensor " + t.name() + " has no llama GGUF name");
