@@ -221,6 +221,31 @@ class MmprojExportTest {
     }
 
     @Test
+    void clipModelStyleVisionConfigAndGeluTowerAndQ8LanguageModel() throws Exception {
+        Path src = dir.resolve("llava");
+        Path tower = dir.resolve("clip");
+        TinyModels.writeLlava(src, LLM, CLIP, false, tower);
+        ObjectNode vision = (ObjectNode) JSON.readTree(tower.resolve("config.json").toFile());
+        vision.put("hidden_act", "gelu").put("layer_norm_eps", 1e-6);
+        ObjectNode two = JSON.createObjectNode();
+        two.putArray("architectures").add("CLIPModel");
+        two.set("vision_config", vision);
+        two.putObject("text_config").put("hidden_size", 32);
+        JSON.writeValue(tower.resolve("config.json").toFile(), two);
+        Path out = dir.resolve("q.gguf");
+        GgufConvertTest.Run r = ckpt("convert", src.toString(), "--to", "gguf", "--type", "q8_0", "--out", out.toString(),
+                "--vision-tower", tower.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("mmproj written as f16"), r.out());
+        try (GgufFile f = GgufFile.open(dir.resolve("q.mmproj.gguf")); GgufFile lm = GgufFile.open(out)) {
+            assertEquals(new GgufValue.Bool(true), f.metadata().get("clip.use_gelu"));
+            assertEquals(1e-6f, ((GgufValue.Float32) f.metadata().get("clip.vision.attention.layer_norm_epsilon")).value());
+            assertEquals(GgmlType.F16, f.ggufTensor("v.blk.0.attn_q.weight").orElseThrow().type());
+            assertEquals(GgmlType.Q8_0, lm.ggufTensor("blk.0.attn_q.weight").orElseThrow().type());
+        }
+    }
+
+    @Test
     void selectLayerMinusOneKeepsEveryBlock() throws Exception {
         Path src = dir.resolve("llava");
         TinyModels.writeLlava(src, LLM, CLIP, true, null);
