@@ -38,6 +38,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--vision-tower", paramLabel = "DIR", description = "with --to gguf of a LLaVA model: the CLIP vision tower checkpoint (default: the tower inside the model or a local mm_vision_tower)")
     Path visionTower;
 
+    @Option(names = "--no-mmproj", description = "with --to gguf of a LLaVA model: write the language model only")
+    boolean noMmproj;
+
     @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "convert float tensors to this dtype")
     String dtype;
 
@@ -60,11 +63,11 @@ public final class ConvertCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         source = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(source.toString()); // path or org/name[@rev]
         if (to.equalsIgnoreCase("gguf")) {
-            return GgufConvert.toGguf(source, out, new GgufConvert.Mmproj(mmprojOut, visionTower), ggufType, force, threads,
+            return GgufConvert.toGguf(source, out, new GgufConvert.Mmproj(mmprojOut, visionTower, noMmproj), ggufType, force, threads,
                     spec.commandLine().getOut());
         }
-        if (mmprojOut != null || visionTower != null) {
-            throw new CkptException(ExitCodes.USAGE, "--mmproj-out and --vision-tower apply to --to gguf only");
+        if (mmprojOut != null || visionTower != null || noMmproj) {
+            throw new CkptException(ExitCodes.USAGE, "--mmproj-out, --vision-tower and --no-mmproj apply to --to gguf only");
         }
         if (!to.equalsIgnoreCase("safetensors")) {
             throw new CkptException(ExitCodes.USAGE, "--to " + to + " is not supported (safetensors or gguf)");

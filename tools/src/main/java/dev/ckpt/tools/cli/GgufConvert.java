@@ -22,8 +22,8 @@ final class GgufConvert {
         return Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
     }
 
-    /** The LLaVA options: where the mmproj goes (null: beside the model) and the tower (null: inside or local). */
-    record Mmproj(Path out, Path visionTower) {
+    /** The LLaVA options: where the mmproj goes (null: beside the model), the tower (null: inside or local), or none. */
+    record Mmproj(Path out, Path visionTower, boolean skip) {
     }
 
     /** {@code model.gguf} -> {@code model.mmproj.gguf}. */
@@ -50,12 +50,18 @@ final class GgufConvert {
         try (Checkpoint ck = Checkpoint.open(source)) {
             ck.requireNoProblems();
             boolean llava = MmprojExport.isLlava(ck);
-            if (!llava && (mm.out() != null || mm.visionTower() != null)) {
+            if (!llava && (mm.out() != null || mm.visionTower() != null || mm.skip())) {
                 throw new CkptException(ExitCodes.USAGE, source + " is not a LLaVA model (no mm_* config or mm_projector tensors);"
-                        + " --mmproj-out and --vision-tower apply to LLaVA only");
+                        + " --mmproj-out, --vision-tower and --no-mmproj apply to LLaVA only");
+            }
+            if (mm.skip() && (mm.out() != null || mm.visionTower() != null)) {
+                throw new CkptException(ExitCodes.USAGE, "--no-mmproj excludes --mmproj-out and --vision-tower");
             }
             GgufExport.Plan plan = GgufExport.fromCheckpoint(ck, ot, null);
-            if (!llava) {
+            if (!llava || mm.skip()) {
+                if (llava) {
+                    w.println("note: LLaVA vision tower and projector not exported (--no-mmproj)");
+                }
                 long bytes = GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("converting"));
                 plan.notes().forEach(note -> w.println("note: " + note));
                 w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB%n", out, plan.tensors().size(), bytes / 1048576.0);

@@ -91,7 +91,7 @@ public final class MmprojExport {
             throw new FormatException(src.root(), Kind.MISSING_TENSOR, tower != null
                     ? "no CLIP vision tower tensors (vision_model.embeddings.patch_embedding.weight) in " + tower.root()
                     : "LLaVA model without vision tower weights (mm_vision_tower '" + cfg.path("mm_vision_tower").asText("?")
-                    + "' is not a local directory): pass --vision-tower DIR");
+                    + "' is not a local directory): pass --vision-tower DIR, or --no-mmproj for the language model only");
         }
         ClipHparams h = tower != null ? parse(tower) : cfg.has("vision_config")
                 ? parse(cfg.get("vision_config"), cfgPath) : infer(llava, prefix);

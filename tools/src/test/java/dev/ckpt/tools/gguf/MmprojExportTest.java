@@ -203,7 +203,14 @@ class MmprojExportTest {
         assertTrue(r.err().contains("--vision-tower"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertFalse(Files.exists(out));
-        r = ckpt("convert", src.toString(), "--to", "gguf", "--type", "f32", "--out", out.toString(), "--vision-tower", tower.toString());
+        r = ckpt("convert", src.toString(), "--to", "gguf", "--type", "f32", "--out", out.toString(), "--no-mmproj");
+        assertEquals(0, r.code(), r.err());
+        assertFalse(Files.exists(dir.resolve("m.mmproj.gguf")));
+        try (GgufFile lm = GgufFile.open(out)) {
+            assertTrue(lm.ggufTensors().stream().noneMatch(t -> t.name().startsWith("mm.")));
+        }
+        r = ckpt("convert", src.toString(), "--to", "gguf", "--type", "f32", "--out", out.toString(), "--force",
+                "--vision-tower", tower.toString());
         assertEquals(0, r.code(), r.err());
         try (GgufFile f = GgufFile.open(dir.resolve("m.mmproj.gguf"))) {
             assertEquals(new GgufValue.Float32(0.25f), ((GgufValue.Array) f.metadata().get("clip.vision.image_std")).items().get(1));
