@@ -59,9 +59,6 @@ final class GgufConvert {
             }
             GgufExport.Plan plan = GgufExport.fromCheckpoint(ck, ot, null);
             if (!llava || mm.skip()) {
-                if (llava) {
-                    w.println("note: LLaVA vision tower and projector not exported (--no-mmproj)");
-                }
                 long bytes = GgufExport.write(plan, out, force, n, TerminalProgress.forStderr("converting"));
                 plan.notes().forEach(note -> w.println("note: " + note));
                 w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB%n", out, plan.tensors().size(), bytes / 1048576.0);
@@ -103,7 +100,7 @@ final class GgufConvert {
                     Files.deleteIfExists(mmOut); // no half pair: the mmproj goes when the language model fails
                 }
             }
-            plan.notes().forEach(note -> w.println("note: " + note));
+            plan.notes().stream().filter(note -> !note.startsWith(GgufExport.VISION_NOTE)).forEach(note -> w.println("note: " + note));
             mmPlan.notes().forEach(note -> w.println("note: " + note));
             w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB (language model)%n", out, plan.tensors().size(), bytes / 1048576.0);
             w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB (mmproj: vision tower + projector%s)%n", mmOut,

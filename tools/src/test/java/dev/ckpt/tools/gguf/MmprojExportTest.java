@@ -123,6 +123,7 @@ class MmprojExportTest {
         assertEquals(0, r.code(), r.err());
         Path mm = dir.resolve("model.mmproj.gguf");
         assertTrue(r.out().contains("mmproj"), r.out());
+        assertFalse(r.out().contains("are not in this file"), r.out());
         try (GgufFile lm = GgufFile.open(out)) {
             assertTrue(lm.ggufTensors().stream().noneMatch(t -> t.name().startsWith("v.") || t.name().startsWith("mm.")));
             assertEquals("llama", str(lm, "general.architecture"));
@@ -206,6 +207,7 @@ class MmprojExportTest {
         r = ckpt("convert", src.toString(), "--to", "gguf", "--type", "f32", "--out", out.toString(), "--no-mmproj");
         assertEquals(0, r.code(), r.err());
         assertFalse(Files.exists(dir.resolve("m.mmproj.gguf")));
+        assertTrue(r.out().contains("note: LLaVA vision tower and projector (4 tensors) are not in this file"), r.out());
         try (GgufFile lm = GgufFile.open(out)) {
             assertTrue(lm.ggufTensors().stream().noneMatch(t -> t.name().startsWith("mm.")));
         }
