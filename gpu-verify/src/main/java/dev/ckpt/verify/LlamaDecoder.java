@@ -27,15 +27,15 @@ public final class LlamaDecoder {
                          Proj down) {
     }
 
-    /** A bias-free linear layer, optionally with a LoRA pair applied at run time. */
-    private record Proj(NDArray weight, LoraAdapter.Pair lora) {
+    /** A bias-free linear layer, optionally with LoRA pairs applied at run time. */
+    private record Proj(NDArray weight, List<LoraAdapter.Pair> loras) {
         NDArray apply(NDArray x) {
             NDArray y = Linear.linear(x, weight).singletonOrThrow();
-            if (lora == null) {
-                return y;
+            for (LoraAdapter.Pair lora : loras) {
+                NDArray ax = Linear.linear(x, lora.a()).singletonOrThrow();
+                y = y.add(Linear.linear(ax, lora.b()).singletonOrThrow().mul(lora.scale()));
             }
-            NDArray ax = Linear.linear(x, lora.a()).singletonOrThrow();
-            return y.add(Linear.linear(ax, lora.b()).singletonOrThrow().mul(lora.scale()));
+            return y;
         }
     }
 
@@ -73,7 +73,7 @@ public final class LlamaDecoder {
     private final NDArray norm;
     private final Proj lmHead;
     private final WeightStore store;
-    private final LoraAdapter adapter;
+    private final LoraAdapter.Group adapter;
     private final List<Layer> layers = new ArrayList<>();
 
     /**
@@ -85,7 +85,7 @@ public final class LlamaDecoder {
     }
 
     /** As {@link #LlamaDecoder(LlamaConfig, WeightStore)}, with a LoRA adapter applied at run time (nullable). */
-    LlamaDecoder(LlamaConfig cfg, WeightStore store, LoraAdapter adapter) throws IOException {
+    LlamaDecoder(LlamaConfig cfg, WeightStore store, LoraAdapter.Group adapter) throws IOException {
         this.cfg = cfg;
         this.store = store;
         this.adapter = adapter;
@@ -111,13 +111,13 @@ public final class LlamaDecoder {
         if (store.has("lm_head.weight") || !cfg.tieWordEmbeddings()) {
             lmHead = proj("lm_head", cfg.vocabSize(), h);
         } else {
-            lmHead = new Proj(embed, null);
+            lmHead = new Proj(embed, List.of());
         }
     }
 
     private Proj proj(String module, long out, long in) throws IOException {
         NDArray w = store.load(module + ".weight", out, in);
-        return new Proj(w, adapter == null ? null : adapter.pair(module, in, out).orElse(null));
+        return new Proj(w, adapter == null ? List.of() : adapter.pairs(module, in, out));
     }
 
     public LlamaConfig config() {

@@ -38,15 +38,65 @@ final class LoraAdapter implements AutoCloseable {
     private final Map<String, String[]> names = new HashMap<>();
     private final Set<String> applied = new LinkedHashSet<>();
     private final JsonNode config;
+    private final double weight;
 
-    private LoraAdapter(WeightSource source, WeightStore store, JsonNode config) {
+    private LoraAdapter(WeightSource source, WeightStore store, JsonNode config, double weight) {
         this.source = source;
         this.store = store;
         this.config = config;
+        this.weight = weight;
+    }
+
+    /**
+     * Several adapters applied together (merge-lora's {@code --lora A:0.5 --lora B}): a linear adds the
+     * term of every adapter that targets it. Empty when there is no adapter. Closes its members.
+     */
+    static final class Group implements AutoCloseable {
+        private final List<LoraAdapter> members;
+
+        private Group(List<LoraAdapter> members) {
+            this.members = members;
+        }
+
+        static Group open(List<Reference.Adapter> adapters, NDManager parent, DataType computeType) throws IOException {
+            List<LoraAdapter> opened = new java.util.ArrayList<>();
+            try {
+                for (Reference.Adapter a : adapters) {
+                    opened.add(LoraAdapter.open(a.dir(), a.weight(), parent, computeType));
+                }
+            } catch (IOException | RuntimeException e) {
+                opened.forEach(LoraAdapter::close);
+                throw e;
+            }
+            return new Group(List.copyOf(opened));
+        }
+
+        boolean isEmpty() {
+            return members.isEmpty();
+        }
+
+        /** Every member's pair for {@code module}, in adapter order. */
+        List<Pair> pairs(String module, long in, long out) throws IOException {
+            List<Pair> pairs = new java.util.ArrayList<>();
+            for (LoraAdapter a : members) {
+                a.pair(module, in, out).ifPresent(pairs::add);
+            }
+            return pairs;
+        }
+
+        /** Adapter tensors no target consumed, over all members. */
+        List<String> unused() {
+            return members.stream().flatMap(a -> a.unused().stream()).toList();
+        }
+
+        @Override
+        public void close() {
+            members.forEach(LoraAdapter::close);
+        }
     }
 
     /** @throws FormatException when the directory is not a PEFT LoRA adapter this code can apply */
-    static LoraAdapter open(Path dir, NDManager parent, DataType computeType) throws IOException {
+    static LoraAdapter open(Path dir, double weight, NDManager parent, DataType computeType) throws IOException {
         Path cfgFile = dir.resolve("adapter_config.json");
         if (!Files.isRegularFile(cfgFile)) {
             throw new FormatException(dir, Kind.MISSING_TENSOR, "no adapter_config.json: not a PEFT adapter directory");
@@ -62,7 +112,7 @@ final class LoraAdapter implements AutoCloseable {
             throw new FormatException(cfgFile, Kind.UNSUPPORTED, "only plain LoRA adapters are applied at run time (peft_type LORA, no DoRA, fan_in_fan_out false)");
         }
         WeightSource src = CheckpointSource.open(dir);
-        LoraAdapter adapter = new LoraAdapter(src, new WeightStore(src, parent.newSubManager(), computeType), cfg);
+        LoraAdapter adapter = new LoraAdapter(src, new WeightStore(src, parent.newSubManager(), computeType), cfg, weight);
         for (TensorInfo t : src.tensors()) {
             Matcher m = NAME.matcher(t.name());
             if (!m.matches()) {
@@ -86,7 +136,7 @@ final class LoraAdapter implements AutoCloseable {
         double alpha = patternDouble("alpha_pattern", module, config.path("lora_alpha").asDouble(rank));
         double scale = config.path("use_rslora").asBoolean(false) ? alpha / Math.sqrt(rank) : alpha / rank;
         applied.add(module);
-        return Optional.of(new Pair(a, b, scale));
+        return Optional.of(new Pair(a, b, weight * scale));
     }
 
     private int patternInt(String field, String module, int fallback) {

@@ -1,6 +1,7 @@
 package dev.ckpt.verify;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -25,16 +26,44 @@ public sealed interface Reference {
         }
     }
 
-    /** {@code base} with the PEFT LoRA adapter in {@code adapter} applied at run time ({@code W x + s·B(A x)}). */
-    record WithLora(Path base, Path adapter) implements Reference {
+    /** One PEFT LoRA adapter directory and the weight multiplying its delta (1 = as trained). */
+    record Adapter(Path dir, double weight) {
+        public Adapter {
+            Objects.requireNonNull(dir, "dir");
+            if (!Double.isFinite(weight)) {
+                throw new IllegalArgumentException("adapter weight must be finite, not " + weight);
+            }
+        }
+    }
+
+    /**
+     * {@code base} with PEFT LoRA adapters applied at run time, unmerged: every adapted linear computes
+     * {@code W x + sum_i weight_i · s_i · B_i (A_i x)} (merge-lora's reference for {@code --lora DIR[:WEIGHT]}, in order).
+     */
+    record WithLora(Path base, List<Adapter> adapters) implements Reference {
         public WithLora {
             Objects.requireNonNull(base, "base");
-            Objects.requireNonNull(adapter, "adapter");
+            adapters = List.copyOf(adapters);
+            if (adapters.isEmpty()) {
+                throw new IllegalArgumentException("a LoRA reference needs at least one adapter");
+            }
+        }
+
+        /** One adapter at weight 1. */
+        public WithLora(Path base, Path adapter) {
+            this(base, List.of(new Adapter(adapter, 1.0)));
         }
 
         @Override
         public String describe() {
-            return base + " + LoRA " + adapter + " (unmerged)";
+            StringBuilder b = new StringBuilder(base.toString());
+            for (Adapter a : adapters) {
+                b.append(" + LoRA ").append(a.dir());
+                if (a.weight() != 1.0) {
+                    b.append(" x").append(a.weight());
+                }
+            }
+            return b.append(" (unmerged)").toString();
         }
     }
 

@@ -31,7 +31,7 @@ final class SmokeRun {
 
     /** What to run: the parsed command-line choices that affect inference. */
     record Settings(String device, String dtype, String prompt, int[] promptIds, Path image, Path visionTower, int tokens,
-                    Path loraAdapter) {
+                    List<Reference.Adapter> loraAdapters) {
     }
 
     /** What came out; {@code logits[i]} produced {@code generated[i]}. */
@@ -65,7 +65,7 @@ final class SmokeRun {
         }
         NDManager manager = NDManager.newBaseManager(plan.device());
         try (WeightStore store = new WeightStore(source, manager, plan.computeType());
-             LoraAdapter adapter = s.loraAdapter() == null ? null : LoraAdapter.open(s.loraAdapter(), manager, plan.computeType())) {
+             LoraAdapter.Group adapter = LoraAdapter.Group.open(s.loraAdapters(), manager, plan.computeType())) {
             long t0 = System.nanoTime();
             LlamaDecoder decoder;
             LlavaVision vision = null;
@@ -90,7 +90,7 @@ final class SmokeRun {
                 checks.add(new Check("f16-range", false, store.f16Overflows() + " BF16 weight(s) exceed the F16 range when computed in"
                         + " F16 (too little memory for F32): verify with --dtype f32 on a larger machine or a GPU"));
             }
-            if (adapter != null) {
+            if (!adapter.isEmpty()) {
                 List<String> unusedLora = adapter.unused();
                 checks.add(new Check("adapter-used", unusedLora.isEmpty(), unusedLora.isEmpty() ? "every LoRA pair applied at run time"
                         : unusedLora.size() + " adapter tensor(s) match no linear layer: " + preview(unusedLora)));

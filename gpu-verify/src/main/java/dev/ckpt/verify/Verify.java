@@ -88,6 +88,19 @@ public final class Verify {
         }
     }
 
+    /**
+     * Opens a model or reference path as a {@link WeightSource}. The default is {@link CheckpointSource#open}
+     * (safetensors, {@code .bin}); callers that read other formats (a GGUF dequantized on the fly) pass
+     * their own, falling back to the default.
+     */
+    @FunctionalInterface
+    public interface Opener {
+        WeightSource open(Path path) throws IOException;
+
+        /** {@link CheckpointSource#open}. */
+        Opener CHECKPOINT = CheckpointSource::open;
+    }
+
     /** A report plus the raw logits of the decoded positions (for {@code --dump-logits}). */
     public record Outcome(SmokeReport report, float[][] logits) {
     }
@@ -99,17 +112,27 @@ public final class Verify {
      * @throws IllegalArgumentException for an unusable option such as a GPU the engine cannot see
      */
     public static SmokeReport run(Options options) throws IOException {
-        return runWithLogits(options).report();
+        return runWithLogits(options, Opener.CHECKPOINT).report();
+    }
+
+    /** {@link #run} with the model and references opened by {@code opener}. */
+    public static SmokeReport run(Options options, Opener opener) throws IOException {
+        return runWithLogits(options, opener).report();
     }
 
     /** {@link #run} that also returns the logits of every decoded position. */
     public static Outcome runWithLogits(Options options) throws IOException {
+        return runWithLogits(options, Opener.CHECKPOINT);
+    }
+
+    /** {@link #runWithLogits(Options)} with the model and references opened by {@code opener}. */
+    public static Outcome runWithLogits(Options options, Opener opener) throws IOException {
         EngineThreads.configure();
         int[] ids = options.promptIds() == null ? null : options.promptIds().stream().mapToInt(Integer::intValue).toArray();
         SmokeRun.Settings settings = new SmokeRun.Settings(options.device(), options.dtype(), options.prompt(), ids,
-                options.image(), options.visionTower(), options.tokens(), null);
+                options.image(), options.visionTower(), options.tokens(), List.of());
         SmokeRun.Result cand;
-        try (WeightSource src = CheckpointSource.open(options.model())) {
+        try (WeightSource src = opener.open(options.model())) {
             cand = SmokeRun.run(src, settings, null);
         }
         List<Check> checks = new ArrayList<>(cand.checks());
@@ -117,10 +140,10 @@ public final class Verify {
         if (options.reference() != null && cand.generated().length > 0) {
             SmokeRun.Result ref;
             // the reference runs at its own natural precision ("auto"), on the same device
-            Path adapter = options.reference() instanceof Reference.WithLora l ? l.adapter() : null;
+            List<Reference.Adapter> adapters = options.reference() instanceof Reference.WithLora l ? l.adapters() : List.of();
             SmokeRun.Settings forcedIds = new SmokeRun.Settings(settings.device(), "auto", null, cand.promptIds(),
-                    settings.image(), settings.visionTower(), settings.tokens(), adapter);
-            try (WeightSource src = openReference(options.reference())) {
+                    settings.image(), settings.visionTower(), settings.tokens(), adapters);
+            try (WeightSource src = openReference(options.reference(), opener)) {
                 ref = SmokeRun.run(src, forcedIds, cand.generated());
             }
             Optional<Check> refFailure = ref.checks().stream().filter(c -> !c.passed()).findFirst();
@@ -139,14 +162,14 @@ public final class Verify {
         return new Outcome(report, cand.logits());
     }
 
-    private static WeightSource openReference(Reference ref) throws IOException {
+    private static WeightSource openReference(Reference ref, Opener opener) throws IOException {
         return switch (ref) {
-            case Reference.Model m -> CheckpointSource.open(m.path());
-            case Reference.WithLora l -> CheckpointSource.open(l.base());
+            case Reference.Model m -> opener.open(m.path());
+            case Reference.WithLora l -> opener.open(l.base());
             case Reference.WithDelta d -> {
-                CheckpointSource base = CheckpointSource.open(d.base());
+                WeightSource base = opener.open(d.base());
                 try {
-                    yield new SummedSource(base, CheckpointSource.open(d.delta()));
+                    yield new SummedSource(base, opener.open(d.delta()));
                 } catch (IOException | RuntimeException e) {
                     base.close();
                     throw e;

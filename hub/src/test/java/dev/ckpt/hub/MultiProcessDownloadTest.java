@@ -26,7 +26,7 @@ class MultiProcessDownloadTest {
         try (HubServer server = HubServer.start(List.of(tmp.resolve("models")), List.of(), 0)) {
             List<Process> procs = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
-                procs.add(new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), DownloadMain.class.getName(),
+                procs.add(new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), DownloadMain.class.getName(),
                         server.baseUrl(), cache.toString(), "acme/tiny").redirectErrorStream(true).start());
             }
             for (Process p : procs) {
@@ -53,7 +53,7 @@ class MultiProcessDownloadTest {
         String java = ProcessHandle.current().info().command().orElse("java");
         var store = new dev.ckpt.hub.serve.ModelStore(List.of(tmp.resolve("models")), List.of());
         try (HubServer slow = HubServer.start(store, new HubServer.Options("127.0.0.1", 0, 1000, 512 * 1024))) {
-            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), DownloadMain.class.getName(),
+            Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), DownloadMain.class.getName(),
                     slow.baseUrl(), cache.toString(), "acme/tiny", "4").redirectErrorStream(true)
                     .redirectOutput(tmp.resolve("child.log").toFile()).start();
             long deadline = System.nanoTime() + 30_000_000_000L;

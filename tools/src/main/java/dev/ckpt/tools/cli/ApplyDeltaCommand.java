@@ -3,7 +3,10 @@ package dev.ckpt.tools.cli;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.tools.source.SourceResolver;
 import dev.ckpt.tools.ops.ApplyDelta;
+import dev.ckpt.tools.ops.OperationReferences;
+import dev.ckpt.verify.SmokeReport;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,10 +37,16 @@ public final class ApplyDeltaCommand implements Callable<Integer> {
     @Mixin
     PlanOutputOptions output;
 
+    @Mixin
+    VerifyMixin verify;
+
     @Override
     public Integer call() throws Exception {
         if (out == null && !output.dryRun) {
             throw new CkptException(ExitCodes.USAGE, "--out DIR is required (or pass --dry-run)");
+        }
+        if (verify.enabled() && output.dryRun) {
+            throw new CkptException(ExitCodes.USAGE, "--verify needs an output to verify; it does not combine with --dry-run");
         }
         base = SourceResolver.fromEnvironment().resolve(base.toString()); // path or org/name[@rev]
         delta = SourceResolver.fromEnvironment().resolve(delta.toString()); // path or org/name[@rev]
@@ -45,7 +54,10 @@ public final class ApplyDeltaCommand implements Callable<Integer> {
         var w = spec.commandLine();
         ProgressListener progress = output.json ? ProgressListener.NONE : TerminalProgress.forStderr("applying delta");
         ApplyDelta.Report r = PlanRenderer.runChecked(() -> ApplyDelta.run(o, progress), w.getOut(), w.getErr(), output.json);
-        PlanRenderer.print("wrote", r.plan(), r.written(), w.getOut(), w.getErr(), output.json);
+        Optional<SmokeReport> checked = !verify.enabled() || r.written().isEmpty() ? Optional.empty()
+                : verify.run(out, OperationReferences.applyDelta(base, delta), OperationReferences.roundedOnce(out));
+        PlanRenderer.print("wrote", r.plan(), r.written(), checked, w.getOut(), w.getErr(), output.json);
+        VerifyMixin.requirePassed(checked, out);
         return ExitCodes.OK;
     }
 }

@@ -64,7 +64,7 @@ public final class ConvertCommand implements Callable<Integer> {
         source = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(source.toString()); // path or org/name[@rev]
         if (to.equalsIgnoreCase("gguf")) {
             return GgufConvert.toGguf(source, out, new GgufConvert.Mmproj(mmprojOut, visionTower, noMmproj), ggufType, force, threads,
-                    spec.commandLine().getOut());
+                    spec.commandLine().getOut(), verify);
         }
         if (mmprojOut != null || visionTower != null || noMmproj) {
             throw new CkptException(ExitCodes.USAGE, "--mmproj-out, --vision-tower and --no-mmproj apply to --to gguf only");
@@ -75,7 +75,7 @@ public final class ConvertCommand implements Callable<Integer> {
         if (GgufConvert.isGguf(source)) {
             return GgufConvert.toSafetensors(source, out, dtype == null ? null : parseDtype(dtype),
                     maxShardSize == null ? WriteOptions.DEFAULT_MAX_SHARD_BYTES : ByteSize.parse(maxShardSize), force, threads,
-                    spec.commandLine().getOut());
+                    spec.commandLine().getOut(), verify);
         }
         Convert.Options options;
         try {
@@ -92,12 +92,16 @@ public final class ConvertCommand implements Callable<Integer> {
         }
         double seconds = Math.max(1e-9, r.write().elapsed().toNanos() / 1e9);
         var o = spec.commandLine().getOut();
+        var checked = verify.run(r.out(), new dev.ckpt.verify.Reference.Model(source),
+                dtype == null ? dev.ckpt.verify.Verify.Thresholds.EXACT : dev.ckpt.verify.Verify.Thresholds.ROUNDED);
         if (json) {
-            o.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("out", r.out().toString())
+            var node = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("out", r.out().toString())
                     .put("tensors", r.tensorCount()).put("converted", r.convertedTensors()).put("sourceBytes", r.sourceBytes())
                     .put("outputBytes", r.write().tensorBytes()).put("shards", r.write().weightFiles().size())
                     .put("sideFiles", r.write().sideFiles().size()).put("seconds", Math.round(seconds * 1000) / 1000.0)
-                    .put("deAliased", r.deAliased().size()));
+                    .put("deAliased", r.deAliased().size());
+            VerifyMixin.addTo(node, checked);
+            o.println(node);
         } else {
             o.printf(Locale.ROOT, "wrote %s: %d tensors (%d converted), %s in %d shard(s), %d side files, %.2f s (%s/s read)%n",
                     r.out(), r.tensorCount(), r.convertedTensors(), ByteSize.format(r.write().tensorBytes()),
@@ -107,8 +111,10 @@ public final class ConvertCommand implements Callable<Integer> {
             }
         }
         o.flush();
-        verify.runIfRequested(r.out(), new dev.ckpt.verify.Reference.Model(source),
-                dtype == null ? dev.ckpt.verify.Verify.Thresholds.EXACT : dev.ckpt.verify.Verify.Thresholds.ROUNDED, o, json);
+        if (!json) {
+            VerifyMixin.printSummary(checked, o);
+        }
+        VerifyMixin.requirePassed(checked, r.out());
         return ExitCodes.OK;
     }
 

@@ -8,7 +8,11 @@ import dev.ckpt.hub.HubConfig;
 import dev.ckpt.hub.RepoId;
 import dev.ckpt.hub.RepoType;
 import dev.ckpt.tools.ops.ByteSize;
+import dev.ckpt.tools.ops.OperationReferences;
+import dev.ckpt.verify.SmokeReport;
+import dev.ckpt.verify.Verify;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +78,9 @@ public final class DownloadCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print a JSON report instead of text")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    VerifyMixin verify;
+
     @Override
     public Integer call() throws Exception {
         RepoId.WithRevision target;
@@ -106,11 +113,23 @@ public final class DownloadCommand implements Callable<Integer> {
         } finally {
             progress.close();
         }
-        if (json) {
-            DownloadReport.json(result, spec.commandLine().getOut());
-        } else {
-            DownloadReport.text(result, spec.commandLine().getOut());
+        Optional<SmokeReport> checked = Optional.empty();
+        Optional<String> skipped = Optional.empty();
+        if (verify.enabled()) {
+            skipped = OperationReferences.whyNotAModel(result.root());
+            if (skipped.isEmpty()) {
+                checked = verify.run(result.root(), null, Verify.Thresholds.EXACT); // smoke pass: no reference
+            }
         }
+        var o = spec.commandLine().getOut();
+        if (json) {
+            DownloadReport.json(result, checked, skipped, o);
+        } else {
+            skipped.ifPresent(why -> o.println("verification skipped: " + why));
+            VerifyMixin.printSummary(checked, o);
+            DownloadReport.text(result, o); // the path stays the last line
+        }
+        VerifyMixin.requirePassed(checked, result.root());
         return ExitCodes.OK;
     }
 }

@@ -28,6 +28,12 @@ final class DownloadReport {
     }
 
     static void json(DownloadResult r, PrintWriter out) throws IOException {
+        json(r, java.util.Optional.empty(), java.util.Optional.empty(), out);
+    }
+
+    /** JSON with the {@code --verify} report ({@code verification}) or why it was skipped ({@code verification_skipped}). */
+    static void json(DownloadResult r, java.util.Optional<dev.ckpt.verify.SmokeReport> verification,
+                     java.util.Optional<String> skipped, PrintWriter out) throws IOException {
         ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode o = m.createObjectNode();
         o.put("repo", r.repo().id());
@@ -47,6 +53,8 @@ final class DownloadReport {
             e.put("etag", f.etag());
             e.put("status", f.status().name().toLowerCase(Locale.ROOT));
         }
+        VerifyMixin.addTo(o, verification);
+        skipped.ifPresent(why -> o.put("verification_skipped", why));
         out.println(m.writeValueAsString(o));
         out.flush();
     }

@@ -8,6 +8,8 @@ import dev.ckpt.formats.gguf.GgufFile;
 import dev.ckpt.tools.gguf.GgufExport;
 import dev.ckpt.tools.gguf.GgufImport;
 import dev.ckpt.tools.gguf.MmprojExport;
+import dev.ckpt.verify.Reference;
+import dev.ckpt.verify.Verify;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +35,17 @@ final class GgufConvert {
         return out.resolveSibling(stem + ".mmproj.gguf");
     }
 
-    static int toGguf(Path source, Path out, Mmproj mm, String type, boolean force, int threads, PrintWriter w) throws Exception {
+    /** convert --to gguf's {@code --verify} thresholds: exact for f32, rounded for 16-bit types, lossy for q8_0. */
+    static Verify.Thresholds thresholds(GgufExport.OutType type) {
+        return switch (type) {
+            case F32 -> Verify.Thresholds.EXACT;
+            case Q8_0 -> Verify.Thresholds.LOSSY;
+            default -> Verify.Thresholds.ROUNDED;
+        };
+    }
+
+    static int toGguf(Path source, Path out, Mmproj mm, String type, boolean force, int threads, PrintWriter w,
+                      VerifyMixin verify) throws Exception {
         if (isGguf(source)) {
             throw new CkptException(ExitCodes.USAGE, source + " is already GGUF (use ckpt quantize to change its types)");
         }
@@ -67,6 +79,7 @@ final class GgufConvert {
             }
         }
         w.flush();
+        verify.runIfRequested(out, new Reference.Model(source), thresholds(ot), w, false); // the GGUF read back dequantized
         return ExitCodes.OK;
     }
 
@@ -108,38 +121,16 @@ final class GgufConvert {
         }
     }
 
-    /**
-     * Materializes a llama GGUF as a temporary f32 safetensors checkpoint for {@code ckpt verify}:
-     * dequantized, Q/K permutation undone, config.json rebuilt, and the tokenizer files copied from
-     * {@code tokenizerFrom} (the reference checkpoint directory) when given. The caller deletes the
-     * returned directory's parent.
-     */
-    static Path stageForVerify(Path gguf, Path tokenizerFrom) throws Exception {
-        Path tmp = Files.createTempDirectory("ckpt-verify-gguf-");
-        Path model = tmp.resolve("model");
-        try (GgufFile f = GgufFile.open(gguf)) {
-            GgufImport.toSafetensors(f, model, DType.F32, new WriteOptions(WriteOptions.DEFAULT_MAX_SHARD_BYTES, false, 0));
-        }
-        if (tokenizerFrom != null && Files.isDirectory(tokenizerFrom)) {
-            for (String name : new String[] {"tokenizer.json", "tokenizer.model", "tokenizer_config.json",
-                "special_tokens_map.json", "generation_config.json"}) {
-                Path p = tokenizerFrom.resolve(name);
-                if (Files.isRegularFile(p)) {
-                    Files.copy(p, model.resolve(name));
-                }
-            }
-        }
-        return model;
-    }
-
-    static int toSafetensors(Path source, Path out, DType dtype, long maxShardBytes, boolean force, int threads, PrintWriter w)
-            throws Exception {
+    static int toSafetensors(Path source, Path out, DType dtype, long maxShardBytes, boolean force, int threads, PrintWriter w,
+                             VerifyMixin verify) throws Exception {
         try (GgufFile f = GgufFile.open(source)) {
             WriteReport r = GgufImport.toSafetensors(f, out, dtype, new WriteOptions(maxShardBytes, force, Math.max(0, threads)));
             w.printf(Locale.ROOT, "wrote %s: %d tensors in %d file(s); tokenizer files are not in GGUF, copy them from the source model%n",
                     out, r.tensorCount(), r.weightFiles().size());
         }
         w.flush();
+        verify.runIfRequested(out, new Reference.Model(source), dtype == null ? Verify.Thresholds.EXACT : Verify.Thresholds.ROUNDED,
+                w, false);
         return ExitCodes.OK;
     }
 }

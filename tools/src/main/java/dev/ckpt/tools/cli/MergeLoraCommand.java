@@ -3,7 +3,11 @@ package dev.ckpt.tools.cli;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.tools.source.SourceResolver;
 import dev.ckpt.tools.ops.MergeLora;
+import dev.ckpt.tools.ops.OperationReferences;
+import dev.ckpt.verify.Reference;
+import dev.ckpt.verify.SmokeReport;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,10 +38,16 @@ public final class MergeLoraCommand implements Callable<Integer> {
     @Mixin
     PlanOutputOptions output;
 
+    @Mixin
+    VerifyMixin verify;
+
     @Override
     public Integer call() throws Exception {
         if (out == null && !output.dryRun) {
             throw new CkptException(ExitCodes.USAGE, "--out DIR is required (or pass --dry-run)");
+        }
+        if (verify.enabled() && output.dryRun) {
+            throw new CkptException(ExitCodes.USAGE, "--verify needs an output to verify; it does not combine with --dry-run");
         }
         List<MergeLora.LoraSource> sources = new ArrayList<>();
         for (String s : loras) {
@@ -49,11 +59,22 @@ public final class MergeLoraCommand implements Callable<Integer> {
             }
         }
         base = SourceResolver.fromEnvironment().resolve(base.toString()); // path or org/name[@rev]
+        Reference reference = null;
+        if (verify.enabled()) {
+            try {
+                reference = OperationReferences.mergeLora(base, sources); // refused before anything is written
+            } catch (IllegalArgumentException e) {
+                throw new CkptException(ExitCodes.USAGE, e.getMessage());
+            }
+        }
         var o = new MergeLora.Options(base, sources, out, output.dryRun, output.writeOptions());
         var w = spec.commandLine();
         ProgressListener progress = output.json ? ProgressListener.NONE : TerminalProgress.forStderr("merging");
         MergeLora.Report r = PlanRenderer.runChecked(() -> MergeLora.run(o, progress), w.getOut(), w.getErr(), output.json);
-        PlanRenderer.print("wrote", r.plan(), r.written(), w.getOut(), w.getErr(), output.json);
+        Optional<SmokeReport> checked = !verify.enabled() || r.written().isEmpty() ? Optional.empty()
+                : verify.run(out, reference, OperationReferences.roundedOnce(out));
+        PlanRenderer.print("wrote", r.plan(), r.written(), checked, w.getOut(), w.getErr(), output.json);
+        VerifyMixin.requirePassed(checked, out);
         return ExitCodes.OK;
     }
 }

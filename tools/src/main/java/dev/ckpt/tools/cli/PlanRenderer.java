@@ -9,6 +9,7 @@ import dev.ckpt.tools.ops.plan.Diagnostic;
 import dev.ckpt.tools.ops.plan.OutputPlan;
 import dev.ckpt.tools.ops.plan.PlanException;
 import dev.ckpt.tools.ops.plan.TensorChange;
+import dev.ckpt.verify.SmokeReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
@@ -55,6 +56,12 @@ final class PlanRenderer {
 
     /** Prints the outcome of a planned operation. */
     static void print(String verb, OutputPlan plan, Optional<WriteReport> written, PrintWriter out, PrintWriter err, boolean json) {
+        print(verb, plan, written, Optional.empty(), out, err, json);
+    }
+
+    /** Prints the outcome of a planned operation and its {@code --verify} report, if any. */
+    static void print(String verb, OutputPlan plan, Optional<WriteReport> written, Optional<SmokeReport> verification,
+                      PrintWriter out, PrintWriter err, boolean json) {
         if (json) {
             ObjectNode root = JSON.createObjectNode().put("ok", true).put("dryRun", written.isEmpty())
                     .put("tensors", plan.tensors().size()).put("tensorBytes", plan.tensorBytes());
@@ -65,6 +72,7 @@ final class PlanRenderer {
                 changes.addObject().put("tensor", c.tensor()).put("action", c.action()).put("source", c.source());
             }
             diagnostics(root.putArray("diagnostics"), plan.diagnostics());
+            VerifyMixin.addTo(root, verification);
             out.println(root.toString());
             out.flush();
             return;
@@ -88,6 +96,7 @@ final class PlanRenderer {
                     w.weightFiles().size(), w.sideFiles().size(), s);
         }
         out.flush();
+        VerifyMixin.printSummary(verification, out);
     }
 
     private static void diagnostics(ArrayNode arr, List<Diagnostic> ds) {

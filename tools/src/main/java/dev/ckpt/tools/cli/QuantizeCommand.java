@@ -45,6 +45,9 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the result (or the --dry-run plan) as one JSON object")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    VerifyMixin verify;
+
     @Override
     public Integer call() throws Exception {
         QuantType qt;
@@ -55,6 +58,9 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         if (out == null && !dryRun) {
             throw new CkptException(ExitCodes.USAGE, "--out FILE.gguf is required (or pass --dry-run)");
+        }
+        if (verify.enabled() && dryRun) {
+            throw new CkptException(ExitCodes.USAGE, "--verify needs an output to verify; it does not combine with --dry-run");
         }
         if (out != null && !dryRun && Files.exists(out) && !force) {
             throw new CkptException(ExitCodes.BAD_INPUT, out + " already exists (pass --force to replace it)");
@@ -79,6 +85,9 @@ public final class QuantizeCommand implements Callable<Integer> {
             }
         }
         double s = (System.nanoTime() - t0) / 1e9;
+        // the quantized GGUF read back dequantized, against the unquantized source (thresholds on top-1 and KL)
+        var checked = dryRun ? java.util.Optional.<dev.ckpt.verify.SmokeReport>empty()
+                : verify.run(out, new dev.ckpt.verify.Reference.Model(source), dev.ckpt.verify.Verify.Thresholds.LOSSY);
         if (json) {
             var m = new com.fasterxml.jackson.databind.ObjectMapper();
             var o = m.createObjectNode().put("type", qt.name()).put("ftype", qt.ftype()).put("tensors", plan.tensors().size())
@@ -96,8 +105,10 @@ public final class QuantizeCommand implements Callable<Integer> {
             }
             var notes = o.putArray("notes");
             plan.notes().forEach(notes::add);
+            VerifyMixin.addTo(o, checked);
             w.println(o);
             w.flush();
+            VerifyMixin.requirePassed(checked, out);
             return ExitCodes.OK;
         }
         plan.notes().forEach(note -> w.println("note: " + note));
@@ -109,6 +120,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         w.printf("wrote %s: %d tensors, %.1f MiB, %s, %.1f s%n", out, plan.tensors().size(), written / 1048576.0, qt, s);
+        VerifyMixin.printSummary(checked, w);
+        VerifyMixin.requirePassed(checked, out);
         return ExitCodes.OK;
     }
 }

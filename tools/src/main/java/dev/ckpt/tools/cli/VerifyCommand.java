@@ -3,6 +3,7 @@ package dev.ckpt.tools.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ckpt.tools.gguf.GgufSource;
 import dev.ckpt.verify.Reference;
 import dev.ckpt.verify.ReportFormats;
 import dev.ckpt.verify.SmokeReport;
@@ -27,14 +28,15 @@ public final class VerifyCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory, .safetensors or llama .gguf file")
+    @Parameters(index = "0", paramLabel = "SRC", description = "checkpoint directory, weight file, llama .gguf file or hub id org/name[@rev]")
     Path source;
 
-    @Option(names = "--reference", paramLabel = "SRC", description = "checkpoint the model claims to equal")
+    @Option(names = "--reference", paramLabel = "SRC", description = "checkpoint the model claims to equal (path or hub id)")
     Path reference;
 
-    @Option(names = "--reference-lora", paramLabel = "DIR", description = "apply this PEFT LoRA adapter to --reference at run time (merge-lora's reference)")
-    Path referenceLora;
+    @Option(names = "--reference-lora", paramLabel = "DIR[:WEIGHT]", description = "apply this PEFT LoRA adapter to --reference at run time"
+            + " (merge-lora's reference; repeatable, as merge-lora's --lora)")
+    List<String> referenceLoras = new java.util.ArrayList<>();
 
     @Option(names = "--reference-delta", paramLabel = "DIR", description = "reference = --reference + this delta, summed in f32 (apply-delta's reference)")
     Path referenceDelta;
@@ -91,28 +93,36 @@ public final class VerifyCommand implements Callable<Integer> {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
-        if ((referenceLora != null || referenceDelta != null) && reference == null) {
+        if ((!referenceLoras.isEmpty() || referenceDelta != null) && reference == null) {
             throw new CkptException(ExitCodes.USAGE, "--reference-lora and --reference-delta need --reference BASE");
         }
-        if (referenceLora != null && referenceDelta != null) {
+        if (!referenceLoras.isEmpty() && referenceDelta != null) {
             throw new CkptException(ExitCodes.USAGE, "--reference-lora and --reference-delta are exclusive");
         }
-        Reference ref = reference == null ? null : referenceLora != null ? new Reference.WithLora(reference, referenceLora)
+        var resolver = dev.ckpt.tools.source.SourceResolver.fromEnvironment(); // paths or hub ids org/name[@rev]
+        source = resolver.resolve(source.toString());
+        reference = reference == null ? null : resolver.resolve(reference.toString());
+        List<Reference.Adapter> adapters = new java.util.ArrayList<>();
+        for (String arg : referenceLoras) {
+            dev.ckpt.tools.ops.MergeLora.LoraSource a;
+            try {
+                a = dev.ckpt.tools.ops.MergeLora.LoraSource.parse(arg);
+            } catch (IllegalArgumentException e) {
+                throw new CkptException(ExitCodes.USAGE, "--reference-lora " + arg + ": " + e.getMessage());
+            }
+            adapters.add(new Reference.Adapter(resolver.resolve(a.dir().toString()), a.weight()));
+        }
+        referenceDelta = referenceDelta == null ? null : resolver.resolve(referenceDelta.toString());
+        Reference ref = reference == null ? null : !adapters.isEmpty() ? new Reference.WithLora(reference, adapters)
                 : referenceDelta != null ? new Reference.WithDelta(reference, referenceDelta) : new Reference.Model(reference);
         Verify.Options options;
         Verify.Outcome outcome;
-        // a GGUF model is verified through a temporary dequantized f32 copy (tokenizer from --reference)
-        Path staged = GgufConvert.isGguf(source) ? stageGguf() : null;
         try {
-            options = new Verify.Options(staged != null ? staged : source, ref, device, dtype, prompt, promptIds, image,
-                    visionTower, tokens, new Verify.Thresholds(maxAbsDelta, minTop1, maxKl));
-            outcome = Verify.runWithLogits(options);
+            options = new Verify.Options(source, ref, device, dtype, prompt, promptIds, image, visionTower, tokens,
+                    new Verify.Thresholds(maxAbsDelta, minTop1, maxKl));
+            outcome = Verify.runWithLogits(options, GgufSource.opener(VerifyMixin.sideFilesFrom(ref))); // .gguf: dequantized on the fly
         } catch (IllegalArgumentException e) {
             throw new CkptException(ExitCodes.USAGE, e.getMessage(), e);
-        } finally {
-            if (staged != null) {
-                dev.ckpt.formats.internal.AtomicFiles.deleteTree(staged.getParent());
-            }
         }
         SmokeReport report = outcome.report();
         spec.commandLine().getOut().print(json ? ReportFormats.jsonText(report) + "\n" : ReportFormats.summary(report));
@@ -128,16 +138,6 @@ public final class VerifyCommand implements Callable<Integer> {
                     + ": " + report.firstFailure().orElseThrow().detail());
         }
         return ExitCodes.OK;
-    }
-
-    private Path stageGguf() throws IOException {
-        try {
-            return GgufConvert.stageForVerify(source, reference);
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException(e);
-        }
     }
 
     private static void writeLogits(Path file, SmokeReport report, float[][] logits) throws IOException {

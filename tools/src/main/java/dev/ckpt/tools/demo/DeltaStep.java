@@ -32,6 +32,7 @@ public final class DeltaStep implements DemoStep {
         MakeDelta.Report made = MakeDelta.run(new MakeDelta.Options(ctx.model(), target, delta, false, false, w), ProgressListener.NONE);
         ApplyDelta.run(new ApplyDelta.Options(ctx.model(), delta, rebuilt, false, false, w), ProgressListener.NONE);
         ctx.artifacts().put("delta", delta);
+        ctx.artifacts().put("rebuilt", rebuilt); // verified against model + delta in f32 by VerifyStep
         long exact = 0;
         long total = 0;
         double maxErr = 0;

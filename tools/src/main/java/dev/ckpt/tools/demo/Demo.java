@@ -29,8 +29,8 @@ public final class Demo {
                 new DownloadStep(),
                 new DeltaStep(),
                 new LoraStep(),
-                new VerifyStep(),
-                new QuantizeStep());
+                new QuantizeStep(),
+                new VerifyStep());
     }
 
     /**

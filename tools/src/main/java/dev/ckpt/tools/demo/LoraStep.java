@@ -37,6 +37,7 @@ public final class LoraStep implements DemoStep {
         MergeLora.Report r = MergeLora.run(new MergeLora.Options(ctx.model(), List.of(new MergeLora.LoraSource(adapter, 1.0)),
                 merged, false, WriteOptions.defaults()), ProgressListener.NONE);
         ctx.artifacts().put("merged", merged);
+        ctx.artifacts().put("lora", adapter); // VerifyStep compares merged with model + this adapter at run time
         String q = "model.layers.0.self_attn.q_proj";
         double maxErr;
         try (Checkpoint base = Checkpoint.open(ctx.model()); Checkpoint a = Checkpoint.open(adapter.resolve("adapter_model.safetensors"));
@@ -66,7 +67,12 @@ public final class LoraStep implements DemoStep {
     }
 
     /** Writes adapter_config.json + adapter_model.safetensors with random factors shaped for {@code model}. */
-    static Path writeAdapter(Path model, Path dir) throws Exception {
+    public static Path writeAdapter(Path model, Path dir) throws Exception {
+        return writeAdapter(model, dir, 0);
+    }
+
+    /** {@link #writeAdapter(Path, Path)} with other random factors for each {@code seed}. */
+    public static Path writeAdapter(Path model, Path dir, long seed) throws Exception {
         List<PlannedTensor> tensors = new ArrayList<>();
         try (Checkpoint base = Checkpoint.open(model)) {
             for (TensorInfo t : base.tensors()) {
@@ -75,8 +81,8 @@ public final class LoraStep implements DemoStep {
                     String m = "base_model.model." + n.substring(0, n.length() - ".weight".length());
                     long out = t.shape().dim(0);
                     long in = t.shape().dim(1);
-                    tensors.add(random(m + ".lora_A.weight", RANK, in, n.hashCode()));
-                    tensors.add(random(m + ".lora_B.weight", out, RANK, ~n.hashCode()));
+                    tensors.add(random(m + ".lora_A.weight", RANK, in, n.hashCode() + 31 * seed));
+                    tensors.add(random(m + ".lora_B.weight", out, RANK, ~n.hashCode() + 31 * seed));
                 }
             }
         }

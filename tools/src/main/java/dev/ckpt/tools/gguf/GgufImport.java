@@ -2,6 +2,7 @@ package dev.ckpt.tools.gguf;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ckpt.formats.CheckpointWriter;
 import dev.ckpt.formats.DType;
 import dev.ckpt.formats.FormatException;
@@ -33,8 +34,31 @@ public final class GgufImport {
     private GgufImport() {
     }
 
+    /**
+     * The tensors of a llama GGUF under their Hugging Face names, each with a recipe that reads its rows
+     * (dequantized, Q/K permutation undone) into {@code dtype}, and the config.json rebuilt from the keys.
+     *
+     * @param tensors in file order
+     * @param config the rebuilt config.json
+     */
+    public record Imported(List<PlannedTensor> tensors, ObjectNode config) {
+    }
+
     /** Writes {@code out}. @param dtype null: keep F32/F16/BF16, dequantize to F32 */
     public static WriteReport toSafetensors(GgufFile f, Path out, DType dtype, WriteOptions options) throws IOException {
+        Imported imported = plan(f, dtype);
+        List<SideFile> sides = new ArrayList<>();
+        sides.add(SideFile.Bytes.utf8("config.json", JSON.writeValueAsString(imported.config()) + "\n"));
+        return CheckpointWriter.write(out, imported.tensors(), sides, options, ProgressListener.NONE);
+    }
+
+    /**
+     * Plans the import of {@code f} without reading tensor bytes (the recipes read them): what
+     * {@link #toSafetensors} writes, and what {@code GgufSource} verifies without a copy.
+     *
+     * @param dtype null: keep F32/F16/BF16, dequantize to F32
+     */
+    public static Imported plan(GgufFile f, DType dtype) throws FormatException {
         String arch = f.value("general.architecture").map(v -> v instanceof GgufValue.Str s ? s.value() : "").orElse("");
         if (!arch.equals("llama")) {
             throw new FormatException(f.path(), Kind.UNSUPPORTED, "general.architecture is \"" + arch + "\"; only llama GGUFs convert to safetensors");
@@ -78,12 +102,10 @@ public final class GgufImport {
                 }
             }));
         }
-        List<SideFile> sides = new ArrayList<>();
         try {
-            sides.add(SideFile.Bytes.utf8("config.json", JSON.writeValueAsString(LlamaMetadata.config(f.metadata(), vocab, tied)) + "\n"));
+            return new Imported(plan, LlamaMetadata.config(f.metadata(), vocab, tied));
         } catch (IllegalArgumentException e) {
             throw new FormatException(f.path(), Kind.INVALID_VALUE, e.getMessage());
         }
-        return CheckpointWriter.write(out, plan, sides, options, ProgressListener.NONE);
     }
 }

@@ -52,6 +52,40 @@ class DownloadCommandTest {
     }
 
     @Test
+    void verifySmokeTestsADownloadedModel() throws Exception {
+        dev.ckpt.formats.synthetic.SyntheticLlama.write(tmp.resolve("models/acme/llama"), dev.ckpt.formats.synthetic.SyntheticLlama.Options.tiny());
+        CliRunner r = CliRunner.run("download", "acme/llama", "--endpoint", server.baseUrl(), "--cache-dir",
+                tmp.resolve("cache").toString(), "--json", "--verify", "--verify-device", "cpu");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode v = new ObjectMapper().readTree(r.out()).get("verification");
+        assertThat(v.get("passed").asBoolean()).isTrue();
+        assertThat(v.get("generatedIds")).hasSize(4);
+        CliRunner text = CliRunner.run("download", "acme/llama", "--endpoint", server.baseUrl(), "--cache-dir",
+                tmp.resolve("cache").toString(), "--verify", "--verify-device", "cpu");
+        assertThat(text.exitCode()).as(text.err()).isZero();
+        assertThat(text.out()).contains("verification: PASS (smoke pass, no reference): 4 token(s) decoded, every check passed")
+                .endsWith(v.get("model").asText() + "\n");
+    }
+
+    @Test
+    void verifyOfABrokenDownloadedModelExitsFiveAndSkipsNonModels() throws Exception {
+        // config.json says 3 layers, the weights have 2: the model cannot run as published
+        Path broken = tmp.resolve("models/acme/broken");
+        dev.ckpt.formats.synthetic.SyntheticLlama.write(broken, dev.ckpt.formats.synthetic.SyntheticLlama.Options.tiny());
+        Files.writeString(broken.resolve("config.json"), Files.readString(broken.resolve("config.json"))
+                .replaceFirst("\"num_hidden_layers\"\\s*:\\s*2", "\"num_hidden_layers\": 3"));
+        CliRunner r = CliRunner.run("download", "acme/broken", "--endpoint", server.baseUrl(), "--cache-dir",
+                tmp.resolve("cache").toString(), "--verify", "--verify-device", "cpu");
+        assertThat(r.exitCode()).as(r.out()).isEqualTo(5);
+        assertThat(r.err().strip().lines()).singleElement().asString().startsWith("ckpt: verification of ")
+                .contains("failed: tensors-match-config");
+        CliRunner notModel = CliRunner.run("download", "acme/tiny", "--endpoint", server.baseUrl(), "--cache-dir",
+                tmp.resolve("cache").toString(), "--include", "*.json", "--verify");
+        assertThat(notModel.exitCode()).as(notModel.err()).isZero();
+        assertThat(notModel.out()).contains("verification skipped: no weight files");
+    }
+
+    @Test
     void failuresAreOneLineWithExitCodeFour() {
         CliRunner r = CliRunner.run("download", "acme/missing", "--endpoint", server.baseUrl(), "--cache-dir",
                 tmp.resolve("cache").toString(), "--token", TOKEN);
