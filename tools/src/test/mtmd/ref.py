@@ -1,6 +1,6 @@
 # Independent numpy forward of a tiny F32 LLaVA's CLIP tower + mlp2x_gelu projector (HF semantics) for an
 # RGB image file, compared with the image embeddings llama.cpp's mtmd computed from ckpt's mmproj (probe.cpp).
-# Usage: python3 ref.py LLAVA_DIR IMAGE.rgb W H PROBE_OUT.json [--cls-last]
+# Usage: python3 ref.py LLAVA_DIR IMAGE.rgb W H PROBE_OUT.json [--cls-last] [--max-rel R] (exit 1 above R)
 # --cls-last: put the class token after the patches, as this llama.cpp release's llava graph does
 # (ggml_concat(inp, class_embd) in tools/mtmd/models/llava.cpp), and keep tokens 1..n as it does.
 import json, struct, numpy as np, sys
@@ -45,3 +45,5 @@ got = np.array(json.load(open(sys.argv[5]))["values"]).reshape(y.shape)
 err = np.abs(got - y).max(); scale = np.abs(y).max()
 print(json.dumps({"shape": list(y.shape), "max_abs_err": err, "max_abs_ref": scale, "rel": err / scale,
                   "cos": float((got * y).sum() / np.linalg.norm(got) / np.linalg.norm(y))}))
+if "--max-rel" in sys.argv and err / scale > float(sys.argv[sys.argv.index("--max-rel") + 1]):
+    sys.exit("relative error %.3g above %s" % (err / scale, sys.argv[sys.argv.index("--max-rel") + 1]))
