@@ -32,6 +32,15 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--type", paramLabel = "f32|f16|bf16|q8_0", description = "GGUF tensor type with --to gguf (default: the source's 16-bit type)")
     String ggufType;
 
+    @Option(names = "--mmproj-out", paramLabel = "FILE", description = "with --to gguf of a LLaVA model: where the vision tower + projector GGUF goes (default: OUT-STEM.mmproj.gguf)")
+    Path mmprojOut;
+
+    @Option(names = "--vision-tower", paramLabel = "DIR", description = "with --to gguf of a LLaVA model: the CLIP vision tower checkpoint (default: the tower inside the model or a local mm_vision_tower)")
+    Path visionTower;
+
+    @Option(names = "--no-mmproj", description = "with --to gguf of a LLaVA model: write the language model only")
+    boolean noMmproj;
+
     @Option(names = "--dtype", paramLabel = "f32|f16|bf16", description = "convert float tensors to this dtype")
     String dtype;
 
@@ -54,7 +63,11 @@ public final class ConvertCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         source = dev.ckpt.tools.source.SourceResolver.fromEnvironment().resolve(source.toString()); // path or org/name[@rev]
         if (to.equalsIgnoreCase("gguf")) {
-            return GgufConvert.toGguf(source, out, ggufType, force, threads, spec.commandLine().getOut(), verify);
+            return GgufConvert.toGguf(source, out, new GgufConvert.Mmproj(mmprojOut, visionTower, noMmproj), ggufType, force, threads,
+                    spec.commandLine().getOut(), verify);
+        }
+        if (mmprojOut != null || visionTower != null || noMmproj) {
+            throw new CkptException(ExitCodes.USAGE, "--mmproj-out, --vision-tower and --no-mmproj apply to --to gguf only");
         }
         if (!to.equalsIgnoreCase("safetensors")) {
             throw new CkptException(ExitCodes.USAGE, "--to " + to + " is not supported (safetensors or gguf)");

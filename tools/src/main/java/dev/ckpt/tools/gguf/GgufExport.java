@@ -57,6 +57,9 @@ public final class GgufExport {
         }
     }
 
+    /** Start of the note about LLaVA vision tensors left out of the language model file. */
+    public static final String VISION_NOTE = "LLaVA vision tower and projector";
+
     private GgufExport() {
     }
 
@@ -78,14 +81,15 @@ public final class GgufExport {
         GgmlType base = baseType(out, ck.tensors());
         List<String> notes = new ArrayList<>();
         List<Entry> entries = new ArrayList<>();
+        int visionTensors = 0;
         for (TensorInfo t : ck.tensors()) {
             String name = LlamaNames.toGguf(t.name()).orElse(null);
             if (name == null) {
                 if (LlamaNames.isDropped(t.name())) {
                     continue;
                 }
-                if (t.name().startsWith("model.mm_projector.") || t.name().startsWith("model.vision_tower.")) {
-                    notes.add("skipped " + t.name() + " (LLaVA vision part; mmproj export is not supported)");
+                if (ClipNames.isVisionPart(t.name())) {
+                    visionTensors++; // LLaVA vision tower / projector: MmprojExport writes them to the mmproj GGUF
                     continue;
                 }
                 throw new FormatException(ck.weightFileOf(t.name()).orElse(ck.root()), Kind.UNSUPPORTED,
@@ -112,6 +116,10 @@ public final class GgufExport {
                 return p == null ? src : src.reordered(p::sourceOf);
             };
             entries.add(new Entry(name, type, ne, rows));
+        }
+        if (visionTensors > 0) {
+            notes.add(VISION_NOTE + " (" + visionTensors + " tensors) are not in this file; `ckpt convert SRC --to gguf`"
+                    + " writes them to the mmproj GGUF");
         }
         entries.sort(Comparator.comparing(Entry::name, LlamaNames::compareWeightOrder));
         int fileType = quant != null ? quant.ftype() : switch (base) {

@@ -27,7 +27,8 @@ public final class Inspect {
     /** What a checkpoint is. */
     public enum Kind {
         FULL_MODEL("full model"), PEFT_ADAPTER("PEFT adapter"),
-        LLAVA_PROJECTOR("LLaVA projector / non-LoRA trainables"), GGUF("GGUF"), UNKNOWN("unknown");
+        LLAVA_PROJECTOR("LLaVA projector / non-LoRA trainables"), GGUF("GGUF"),
+        GGUF_MMPROJ("GGUF mmproj (vision encoder + projector for llama.cpp's mtmd)"), UNKNOWN("unknown");
 
         private final String label;
 
@@ -74,6 +75,10 @@ public final class Inspect {
         Optional<Path> gguf = ggufFile(path);
         if (gguf.isPresent()) {
             try (Checkpoint c = Checkpoint.open(path)) {
+                Optional<String> mmproj = mmprojReason(gguf.get());
+                if (mmproj.isPresent()) {
+                    return describe(path, c, Kind.GGUF_MMPROJ, "GGUF file " + gguf.get().getFileName() + ", " + mmproj.get());
+                }
                 return describe(path, c, Kind.GGUF, "GGUF file " + gguf.get().getFileName());
             } catch (FormatException e) {
                 if (e.kind() != FormatException.Kind.UNSUPPORTED) {
@@ -141,6 +146,21 @@ public final class Inspect {
                 c.weightFiles().stream().map(p -> p.getFileName().toString()).toList(),
                 c.sideFiles().stream().map(p -> p.getFileName().toString()).toList(),
                 c.ignoredFiles().stream().map(p -> p.getFileName().toString()).toList(), c.problems());
+    }
+
+    /** Why a GGUF is an mmproj ({@code general.type mmproj}, {@code general.architecture clip}), or empty. */
+    private static Optional<String> mmprojReason(Path file) throws IOException {
+        try (dev.ckpt.formats.gguf.GgufFile f = dev.ckpt.formats.gguf.GgufFile.open(file)) {
+            String type = f.value("general.type").map(v -> v instanceof dev.ckpt.formats.gguf.GgufValue.Str st ? st.value() : "").orElse("");
+            String arch = f.value("general.architecture").map(v -> v instanceof dev.ckpt.formats.gguf.GgufValue.Str st ? st.value() : "")
+                    .orElse("");
+            if (type.equals("mmproj") || arch.equals("clip")) {
+                String proj = f.value("clip.projector_type").map(v -> v instanceof dev.ckpt.formats.gguf.GgufValue.Str st ? st.value() : "?")
+                        .orElse("?");
+                return Optional.of("general.architecture " + arch + ", projector " + proj);
+            }
+            return Optional.empty();
+        }
     }
 
     /** The GGUF file that {@code path} is, or that a directory holds as its only weights (decided by magic bytes). */
