@@ -1,5 +1,6 @@
 package dev.ckpt.tools.cli;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.tools.source.SourceResolver;
 import dev.ckpt.tools.ops.ApplyDelta;
@@ -53,7 +54,7 @@ public final class ApplyDeltaCommand implements Callable<Integer> {
         var o = new ApplyDelta.Options(base, delta, out, strict, output.dryRun, output.writeOptions());
         var w = spec.commandLine();
         ProgressListener progress = output.json ? ProgressListener.NONE : TerminalProgress.forStderr("applying delta");
-        ApplyDelta.Report r = PlanRenderer.runChecked(() -> ApplyDelta.run(o, progress), w.getOut(), w.getErr(), output.json);
+        PlanReport r = PlanRenderer.runChecked(() -> ApplyDelta.run(o, progress), w.getOut(), w.getErr(), output.json);
         Optional<SmokeReport> checked = !verify.enabled() || r.written().isEmpty() ? Optional.empty()
                 : verify.run(out, OperationReferences.applyDelta(base, delta), OperationReferences.roundedOnce(out));
         PlanRenderer.print("wrote", r.plan(), r.written(), checked, w.getOut(), w.getErr(), output.json);

@@ -1,5 +1,6 @@
 package dev.ckpt.tools.cli;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.tools.source.SourceResolver;
 import dev.ckpt.tools.ops.MakeDelta;
@@ -43,7 +44,7 @@ public final class MakeDeltaCommand implements Callable<Integer> {
         var o = new MakeDelta.Options(base, target, out, strict, output.dryRun, output.writeOptions());
         var w = spec.commandLine();
         ProgressListener progress = output.json ? ProgressListener.NONE : TerminalProgress.forStderr("making delta");
-        MakeDelta.Report r = PlanRenderer.runChecked(() -> MakeDelta.run(o, progress), w.getOut(), w.getErr(), output.json);
+        PlanReport r = PlanRenderer.runChecked(() -> MakeDelta.run(o, progress), w.getOut(), w.getErr(), output.json);
         PlanRenderer.print("wrote", r.plan(), r.written(), w.getOut(), w.getErr(), output.json);
         return ExitCodes.OK;
     }

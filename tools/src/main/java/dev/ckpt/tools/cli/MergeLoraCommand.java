@@ -1,5 +1,6 @@
 package dev.ckpt.tools.cli;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.tools.source.SourceResolver;
 import dev.ckpt.tools.ops.MergeLora;
@@ -66,7 +67,7 @@ public final class MergeLoraCommand implements Callable<Integer> {
         var o = new MergeLora.Options(base, sources, out, output.dryRun, output.writeOptions());
         var w = spec.commandLine();
         ProgressListener progress = output.json ? ProgressListener.NONE : TerminalProgress.forStderr("merging");
-        MergeLora.Report r = PlanRenderer.runChecked(() -> MergeLora.run(o, progress), w.getOut(), w.getErr(), output.json);
+        PlanReport r = PlanRenderer.runChecked(() -> MergeLora.run(o, progress), w.getOut(), w.getErr(), output.json);
         Optional<SmokeReport> checked = !verify.enabled() || r.written().isEmpty() ? Optional.empty()
                 : verify.run(out, reference, OperationReferences.roundedOnce(out));
         PlanRenderer.print("wrote", r.plan(), r.written(), checked, w.getOut(), w.getErr(), output.json);

@@ -1,5 +1,6 @@
 package dev.ckpt.tools.demo;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.TensorInfo;
@@ -29,7 +30,7 @@ public final class DeltaStep implements DemoStep {
         WriteOptions w = WriteOptions.defaults();
         Path delta = ctx.workDir().resolve("delta");
         Path rebuilt = ctx.workDir().resolve("rebuilt");
-        MakeDelta.Report made = MakeDelta.run(new MakeDelta.Options(ctx.model(), target, delta, false, false, w), ProgressListener.NONE);
+        PlanReport made = MakeDelta.run(new MakeDelta.Options(ctx.model(), target, delta, false, false, w), ProgressListener.NONE);
         ApplyDelta.run(new ApplyDelta.Options(ctx.model(), delta, rebuilt, false, false, w), ProgressListener.NONE);
         ctx.artifacts().put("delta", delta);
         ctx.artifacts().put("rebuilt", rebuilt); // verified against model + delta in f32 by VerifyStep

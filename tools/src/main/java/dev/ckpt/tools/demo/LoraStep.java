@@ -1,5 +1,6 @@
 package dev.ckpt.tools.demo;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.CheckpointWriter;
 import dev.ckpt.formats.DType;
@@ -34,7 +35,7 @@ public final class LoraStep implements DemoStep {
     public String run(DemoContext ctx) throws Exception {
         Path adapter = writeAdapter(ctx.model(), ctx.workDir().resolve("tiny-lora"));
         Path merged = ctx.workDir().resolve("merged");
-        MergeLora.Report r = MergeLora.run(new MergeLora.Options(ctx.model(), List.of(new MergeLora.LoraSource(adapter, 1.0)),
+        PlanReport r = MergeLora.run(new MergeLora.Options(ctx.model(), List.of(new MergeLora.LoraSource(adapter, 1.0)),
                 merged, false, WriteOptions.defaults()), ProgressListener.NONE);
         ctx.artifacts().put("merged", merged);
         ctx.artifacts().put("lora", adapter); // VerifyStep compares merged with model + this adapter at run time

@@ -1,9 +1,9 @@
 package dev.ckpt.tools.ops;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.WriteOptions;
-import dev.ckpt.formats.WriteReport;
 import dev.ckpt.tools.ops.delta.DeltaPlanner;
 import dev.ckpt.tools.ops.plan.OutputPlan;
 import dev.ckpt.tools.ops.plan.PlanExecution;
@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * {@code target = base + delta} for LLaVA and Vicuna delta weights (algorithms.md 1.1-1.2).
@@ -49,9 +48,6 @@ public final class ApplyDelta {
         }
     }
 
-    /** The plan that was checked, and what was written (empty for a dry run). */
-    public record Report(OutputPlan plan, Optional<WriteReport> written) {
-    }
 
     /** Plans {@code base + delta} without reading tensor bytes; see {@link DeltaPlanner}. */
     public static OutputPlan plan(Checkpoint base, Checkpoint delta, boolean strict) {
@@ -63,10 +59,10 @@ public final class ApplyDelta {
      *
      * @throws dev.ckpt.tools.ops.plan.PlanException when the checks fail (nothing written)
      */
-    public static Report run(Options o, ProgressListener listener) throws IOException {
+    public static PlanReport run(Options o, ProgressListener listener) throws IOException {
         try (Checkpoint base = Checkpoint.open(o.base()); Checkpoint delta = Checkpoint.open(o.delta())) {
             OutputPlan plan = plan(base, delta, o.strict());
-            return new Report(plan, PlanExecution.execute(plan, o.out(), List.of(o.base(), o.delta()), o.dryRun(),
+            return new PlanReport(plan, PlanExecution.execute(plan, o.out(), List.of(o.base(), o.delta()), o.dryRun(),
                     o.write(), listener));
         }
     }

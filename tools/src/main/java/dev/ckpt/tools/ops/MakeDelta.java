@@ -1,9 +1,9 @@
 package dev.ckpt.tools.ops;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.WriteOptions;
-import dev.ckpt.formats.WriteReport;
 import dev.ckpt.tools.ops.delta.DeltaPlanner;
 import dev.ckpt.tools.ops.plan.OutputPlan;
 import dev.ckpt.tools.ops.plan.PlanExecution;
@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * {@code delta = target - base}, the reverse of {@link ApplyDelta} with the same vocab rules
@@ -44,9 +43,6 @@ public final class MakeDelta {
         }
     }
 
-    /** The plan that was checked, and what was written (empty for a dry run). */
-    public record Report(OutputPlan plan, Optional<WriteReport> written) {
-    }
 
     /** Plans {@code target - base} without reading tensor bytes. */
     public static OutputPlan plan(Checkpoint base, Checkpoint target, boolean strict) {
@@ -58,10 +54,10 @@ public final class MakeDelta {
      *
      * @throws dev.ckpt.tools.ops.plan.PlanException when the checks fail (nothing written)
      */
-    public static Report run(Options o, ProgressListener listener) throws IOException {
+    public static PlanReport run(Options o, ProgressListener listener) throws IOException {
         try (Checkpoint base = Checkpoint.open(o.base()); Checkpoint target = Checkpoint.open(o.target())) {
             OutputPlan plan = plan(base, target, o.strict());
-            return new Report(plan, PlanExecution.execute(plan, o.out(), List.of(o.base(), o.target()), o.dryRun(),
+            return new PlanReport(plan, PlanExecution.execute(plan, o.out(), List.of(o.base(), o.target()), o.dryRun(),
                     o.write(), listener));
         }
     }

@@ -1,9 +1,9 @@
 package dev.ckpt.tools.ops;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.WriteOptions;
-import dev.ckpt.formats.WriteReport;
 import dev.ckpt.tools.ops.lora.LoraAdapter;
 import dev.ckpt.tools.ops.lora.LoraPlanner;
 import dev.ckpt.tools.ops.plan.OutputPlan;
@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -79,9 +78,6 @@ public final class MergeLora {
         }
     }
 
-    /** The plan that was checked, and what was written (empty for a dry run). */
-    public record Report(OutputPlan plan, Optional<WriteReport> written) {
-    }
 
     /** Plans the merge without reading tensor bytes; see {@link LoraPlanner}. */
     public static OutputPlan plan(Checkpoint base, List<LoraAdapter> adapters) {
@@ -94,7 +90,7 @@ public final class MergeLora {
      * @throws dev.ckpt.tools.ops.plan.PlanException when the checks fail (nothing written)
      * @throws dev.ckpt.formats.FormatException when an input is not what it must be
      */
-    public static Report run(Options o, ProgressListener listener) throws IOException {
+    public static PlanReport run(Options o, ProgressListener listener) throws IOException {
         List<LoraAdapter> opened = new ArrayList<>();
         try (Checkpoint base = Checkpoint.open(o.base())) {
             for (int i = 0; i < o.adapters().size(); i++) {
@@ -104,7 +100,7 @@ public final class MergeLora {
             OutputPlan plan = plan(base, opened);
             List<Path> inputs = new ArrayList<>(List.of(o.base()));
             o.adapters().forEach(a -> inputs.add(a.dir()));
-            return new Report(plan, PlanExecution.execute(plan, o.out(), inputs, o.dryRun(), o.write(), listener));
+            return new PlanReport(plan, PlanExecution.execute(plan, o.out(), inputs, o.dryRun(), o.write(), listener));
         } finally {
             opened.forEach(LoraAdapter::close);
         }

@@ -1,5 +1,6 @@
 package dev.ckpt.tools.ops;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import static dev.ckpt.tools.ops.Fixtures.T;
 import static dev.ckpt.tools.ops.Fixtures.shape;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,7 +27,7 @@ class ApplyDeltaTest {
 
     private static final WriteOptions W = new WriteOptions(WriteOptions.DEFAULT_MAX_SHARD_BYTES, false, 1);
 
-    private ApplyDelta.Report apply(Path base, Path delta, boolean strict) throws IOException {
+    private PlanReport apply(Path base, Path delta, boolean strict) throws IOException {
         return ApplyDelta.run(new ApplyDelta.Options(base, delta, tmp.resolve("out"), strict, false, W), ProgressListener.NONE);
     }
 
@@ -47,7 +48,7 @@ class ApplyDeltaTest {
         Path d = delta(dc,
                 T.of("model.embed_tokens.weight", DType.F16, shape(3, 2), 0.5f, 0.5f, 1, 1, 7, 8),
                 T.of("model.mm_projector.bias", DType.F16, shape(2), 0.1f, 0.2f));
-        ApplyDelta.Report r = apply(b, d, false);
+        PlanReport r = apply(b, d, false);
         Path out = tmp.resolve("out");
         assertThat(Fixtures.read(out, "model.embed_tokens.weight")).containsExactly(1.5f, 2.5f, 4, 5, 7, 8);
         assertThat(Fixtures.info(out, "model.embed_tokens.weight").shape().dims()).containsExactly(3, 2);
@@ -200,7 +201,7 @@ class ApplyDeltaTest {
     void dryRunWritesNothing() throws IOException {
         Path b = base(null, T.of("w", DType.F16, shape(1), 1));
         Path d = delta(null, T.of("w", DType.F16, shape(1), 1));
-        ApplyDelta.Report r = ApplyDelta.run(new ApplyDelta.Options(b, d, tmp.resolve("out"), false, true, W),
+        PlanReport r = ApplyDelta.run(new ApplyDelta.Options(b, d, tmp.resolve("out"), false, true, W),
                 ProgressListener.NONE);
         assertThat(r.written()).isEmpty();
         assertThat(r.plan().changes()).singleElement().satisfies(c -> assertThat(c.action()).isEqualTo("add"));

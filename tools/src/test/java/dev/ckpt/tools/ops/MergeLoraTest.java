@@ -1,5 +1,6 @@
 package dev.ckpt.tools.ops;
 
+import dev.ckpt.tools.ops.plan.PlanReport;
 import static dev.ckpt.tools.ops.Fixtures.T;
 import static dev.ckpt.tools.ops.Fixtures.shape;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,7 +41,7 @@ class MergeLoraTest {
         return Fixtures.adapter(tmp.resolve("lora" + (++adapters)), config, List.of(tensors), null, null);
     }
 
-    private MergeLora.Report merge(Path base, String... loras) throws IOException {
+    private PlanReport merge(Path base, String... loras) throws IOException {
         List<MergeLora.LoraSource> l = new ArrayList<>();
         for (String s : loras) {
             l.add(MergeLora.LoraSource.parse(s));
@@ -65,7 +66,7 @@ class MergeLoraTest {
         Path base = base(T.of(Q + ".weight", DType.F32, shape(2, 3), E1_W), T.of("model.norm.weight", DType.BF16, shape(2), 1.5f, -2));
         Path l = adapter("{\"r\":1,\"lora_alpha\":2,\"target_modules\":[\"q_proj\"]}",
                 a(Q, DType.F32, 1, 3, 1, 0, -1), b(Q, DType.F32, 2, 1, 2, 3));
-        MergeLora.Report r = merge(base, l.toString());
+        PlanReport r = merge(base, l.toString());
         assertThat(out(Q + ".weight")).containsExactly(5, 2, -1, 10, 5, 0);
         assertThat(Fixtures.bytes(tmp.resolve("out"), "model.norm.weight")).isEqualTo(Fixtures.bytes(base, "model.norm.weight"));
         assertThat(r.plan().changes()).extracting(TensorChange::tensor).containsExactly(Q + ".weight");
@@ -137,7 +138,7 @@ class MergeLoraTest {
         Path base = base(T.of(Q + ".weight", DType.F32, shape(2, 3), E1_W));
         Path l1 = adapter("{\"r\":1,\"lora_alpha\":2}", a(Q, DType.F32, 1, 3, 1, 0, -1), b(Q, DType.F32, 2, 1, 2, 3));
         Path l2 = adapter("{\"r\":1,\"lora_alpha\":0.5}", a(Q, DType.F32, 1, 3, 0, 1, 0), b(Q, DType.F32, 2, 1, 1, 1));
-        MergeLora.Report r = merge(base, l1.toString(), l2.toString());
+        PlanReport r = merge(base, l1.toString(), l2.toString());
         assertThat(out(Q + ".weight")).containsExactly(5, 2.5f, -1, 10, 5.5f, 0);
         assertThat(r.plan().changes()).singleElement().satisfies(c ->
                 assertThat(c.source()).contains("adapter 1 (lora1) r=1 scale=2.0").contains("adapter 2 (lora2) r=1 scale=0.5"));
@@ -189,7 +190,7 @@ class MergeLoraTest {
                 a(Q, DType.F32, 1, 1, 1), b(Q, DType.F32, 2, 1, 1, 2),
                 T.of(P + Q + ".lora_B.bias", DType.F32, shape(2), 0.5f, -1),
                 T.of(P + "lm_head.modules_to_save.default.weight", DType.F32, shape(2, 1), 0.25f, -3));
-        MergeLora.Report r = merge(base, l.toString());
+        PlanReport r = merge(base, l.toString());
         assertThat(out(Q + ".bias")).containsExactly(2, -1);
         assertThat(out("lm_head.weight")).containsExactly(0.25f, -3);
         assertThat(Fixtures.info(tmp.resolve("out"), "lm_head.weight").dtype()).isEqualTo(DType.F16);
@@ -207,7 +208,7 @@ class MergeLoraTest {
                 List.of(a(Q, DType.BF16, 1, 2, 1, 1), b(Q, DType.BF16, 2, 1, 1, 0)),
                 List.of(T.of("base_model.model.model.mm_projector.0.weight", DType.BF16, shape(2, 2), 0.5f, 1, 1.5f, 2),
                         T.of("base_model.model.model.mm_projector.0.bias", DType.BF16, shape(2), 0.25f, 0.125f)), lc);
-        MergeLora.Report r = merge(base, l.toString());
+        PlanReport r = merge(base, l.toString());
         assertThat(out(Q + ".weight")).containsExactly(3, 2, 0, 1);
         assertThat(out("model.mm_projector.0.weight")).containsExactly(0.5f, 1, 1.5f, 2);
         assertThat(Fixtures.info(tmp.resolve("out"), "model.mm_projector.0.bias").dtype()).isEqualTo(DType.F16);
