@@ -25,8 +25,12 @@ import java.util.Map;
  * {@link #fill} may run concurrently for different tensors; {@link #finish} fsyncs.
  */
 public final class SafetensorsWriter implements AutoCloseable {
-    /** Buffer size per thread when streaming a {@link RangeRecipe} (a multiple of its range alignment). */
-    public static final long STREAM_BUFFER_BYTES = 8L << 20;
+    /**
+     * Buffer size per thread when streaming a {@link RangeRecipe} (a multiple of its range alignment).
+     * Small on purpose: the kernel copies a buffer that is still in the CPU cache about twice as fast
+     * as an 8 MiB one that is not (measured with dd and the convert benchmark, docs/benchmarks.md).
+     */
+    public static final long STREAM_BUFFER_BYTES = 256L << 10;
 
     /** Bytes streamed before an early background flush is started (spreads disk writes over the run). */
     static final long FLUSH_BYTES = 64L << 20;

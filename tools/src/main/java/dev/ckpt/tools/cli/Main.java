@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             InspectCommand.class,
             ConvertCommand.class,
             DemoCommand.class,
+            AotTrainingCommand.class,
             DownloadCommand.class,
             ServeCommand.class,
             ApplyDeltaCommand.class,

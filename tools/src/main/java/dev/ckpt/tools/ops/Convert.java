@@ -8,17 +8,18 @@ import dev.ckpt.formats.CheckpointWriter;
 import dev.ckpt.formats.DType;
 import dev.ckpt.formats.FileCopyRecipe;
 import dev.ckpt.formats.FormatException;
-import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.PlannedTensor;
 import dev.ckpt.formats.RangeRecipe;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.SideFile;
 import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.formats.TensorRangeReader;
 import dev.ckpt.formats.TensorRecipe;
 import dev.ckpt.formats.WriteOptions;
 import dev.ckpt.formats.WriteReport;
 import dev.ckpt.formats.numeric.FloatCodec;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,12 +31,10 @@ import java.util.Optional;
 /**
  * Converts a checkpoint to sharded safetensors, optionally changing the float dtype (F32/F16/BF16/F64
  * tensors; integer and bool tensors are copied as they are). Side files are copied, and config.json's
- * {@code torch_dtype} is rewritten. Tensors stream through in chunks of {@link #CHUNK_BYTES} and their
- * mapped pages are released as they go, so resident memory stays flat whatever the model size.
+ * {@code torch_dtype} is rewritten. Tensors stream through small per-thread buffers (positional reads,
+ * conversion, positional writes), so resident memory stays flat whatever the model size.
  */
 public final class Convert {
-    /** Source bytes converted per step before its pages are released. */
-    public static final long CHUNK_BYTES = 8L << 20;
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -86,14 +85,14 @@ public final class Convert {
         if (overlaps) {
             throw new IllegalArgumentException("output " + out + " overlaps the source " + src + "; choose another --out");
         }
-        try (Checkpoint c = Checkpoint.open(src)) {
+        try (Checkpoint c = Checkpoint.open(src); TensorRangeReader reader = new TensorRangeReader(c)) {
             c.requireNoProblems();
             List<PlannedTensor> plan = new ArrayList<>();
             int converted = 0;
             for (TensorInfo t : c.tensors()) {
                 DType to = o.dtype().filter(d -> FloatCodec.supports(t.dtype())).orElse(t.dtype());
                 converted += to != t.dtype() ? 1 : 0;
-                plan.add(new PlannedTensor(t.withDType(to), recipe(c, t, to)));
+                plan.add(new PlannedTensor(t.withDType(to), recipe(c, reader, t, to)));
             }
             List<SideFile> sides = new ArrayList<>();
             for (Path p : c.sideFiles()) {
@@ -123,8 +122,8 @@ public final class Convert {
         };
     }
 
-    private static TensorRecipe recipe(Checkpoint c, TensorInfo t, DType to) {
-        ConvertRecipe convert = new ConvertRecipe(c, t, to);
+    private static TensorRecipe recipe(Checkpoint c, TensorRangeReader reader, TensorInfo t, DType to) {
+        ConvertRecipe convert = new ConvertRecipe(reader, t, to);
         if (to == t.dtype()) {
             // stored as is (a contiguous .bin tensor): the writer may copy it in the kernel
             return c.fileRange(t.name()).<TensorRecipe>map(r -> new FileCopyRecipe(r, convert)).orElse(convert);
@@ -132,31 +131,39 @@ public final class Convert {
         return convert;
     }
 
-    /** Converts any element-aligned byte range of one tensor, releasing the source pages it read. */
-    private record ConvertRecipe(Checkpoint c, TensorInfo t, DType to) implements RangeRecipe {
+    /**
+     * Converts any element-aligned byte range of one tensor: the source bytes are read with positional
+     * reads ({@link TensorRangeReader}) into a per-thread staging buffer of {@link #STAGING_BYTES} that
+     * stays in the CPU cache, then converted into the writer's buffer.
+     */
+    private record ConvertRecipe(TensorRangeReader reader, TensorInfo t, DType to) implements RangeRecipe {
         @Override
         public void fillRange(long byteOffset, MemorySegment target) throws IOException {
-            MemorySegment src = c.view(t.name()).data();
             if (to == t.dtype()) {
-                for (long off = 0; off < target.byteSize(); off += CHUNK_BYTES) {
-                    long n = Math.min(CHUNK_BYTES, target.byteSize() - off);
-                    MemorySegment s = src.asSlice(byteOffset + off, n);
-                    MemorySegment.copy(s, 0, target, off, n);
-                    MappedMemory.release(s);
-                }
+                reader.read(t.name(), byteOffset, target);
                 return;
             }
             int fromBytes = t.dtype().bitSize() / 8;
             int toBytes = to.bitSize() / 8;
             long first = byteOffset / toBytes;
             long count = target.byteSize() / toBytes;
-            long perChunk = Math.max(1, CHUNK_BYTES / fromBytes);
+            long perChunk = Math.max(1, STAGING_BYTES / fromBytes);
             for (long done = 0; done < count; done += perChunk) {
                 long n = Math.min(perChunk, count - done);
-                MemorySegment s = src.asSlice((first + done) * fromBytes, n * fromBytes);
+                MemorySegment s = staging(n * fromBytes);
+                reader.read(t.name(), (first + done) * fromBytes, s);
                 FloatCodec.convert(s, t.dtype(), target.asSlice(done * toBytes, n * toBytes), to, n);
-                MappedMemory.release(s);
             }
         }
+    }
+
+    /** Source bytes read per conversion step: small enough to stay in a core's L2 cache. */
+    static final long STAGING_BYTES = 256L << 10;
+
+    private static final ThreadLocal<MemorySegment> STAGING = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(STAGING_BYTES, 64));
+
+    private static MemorySegment staging(long bytes) {
+        return STAGING.get().asSlice(0, bytes);
     }
 }
