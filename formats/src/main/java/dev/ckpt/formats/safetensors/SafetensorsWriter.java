@@ -6,6 +6,7 @@ import dev.ckpt.formats.PlannedTensor;
 import dev.ckpt.formats.RangeRecipe;
 import dev.ckpt.formats.TensorRecipe;
 import dev.ckpt.formats.internal.AtomicFiles;
+import dev.ckpt.formats.internal.RangeStreamer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,17 +21,20 @@ import java.util.Map;
 /**
  * Writes one safetensors file in two phases: {@link #create} writes the header (from a
  * {@link SafetensorsLayout}) and sizes the file; {@link #fill} then computes each tensor straight
- * into a read-write mapping of its byte range ({@link RangeRecipe}s instead stream through one small
- * buffer with positional writes), so no tensor is ever staged on the heap.
+ * into a read-write mapping of its byte range ({@link RangeRecipe}s instead stream through small
+ * buffers with positional writes, see {@link RangeStreamer}), so no tensor is ever staged on the heap.
  * {@link #fill} may run concurrently for different tensors; {@link #finish} fsyncs.
  */
 public final class SafetensorsWriter implements AutoCloseable {
     /**
-     * Buffer size per thread when streaming a {@link RangeRecipe} (a multiple of its range alignment).
-     * Small on purpose: the kernel copies a buffer that is still in the CPU cache about twice as fast
-     * as an 8 MiB one that is not (measured with dd and the convert benchmark, docs/benchmarks.md).
+     * Whether {@link RangeRecipe}s may be written with direct I/O ({@link RangeStreamer}); on unless
+     * the system property {@code ckpt.directIo} is {@code false} (for benchmarks and file systems
+     * that accept {@code O_DIRECT} but serve it badly).
      */
-    public static final long STREAM_BUFFER_BYTES = 256L << 10;
+    static final boolean DIRECT_IO = !"false".equals(System.getProperty("ckpt.directIo"));
+
+    /** Bytes per in-kernel copy call (progress and early flushes happen between calls). */
+    private static final long TRANSFER_CHUNK_BYTES = 64L << 20;
 
     /** Bytes streamed before an early background flush is started (spreads disk writes over the run). */
     static final long FLUSH_BYTES = 64L << 20;
@@ -47,11 +51,13 @@ public final class SafetensorsWriter implements AutoCloseable {
     private final Path file;
     private final SafetensorsLayout layout;
     private final FileChannel channel;
+    private final RangeStreamer streamer;
 
     private SafetensorsWriter(Path file, SafetensorsLayout layout, FileChannel channel) {
         this.file = file;
         this.layout = layout;
         this.channel = channel;
+        this.streamer = RangeStreamer.open(file, channel, DIRECT_IO);
     }
 
     /** Creates {@code file} (which must not exist), writes its header and sets its final length. */
@@ -106,24 +112,14 @@ public final class SafetensorsWriter implements AutoCloseable {
         }
     }
 
-    /** Streams a range-capable recipe through one buffer of at most {@link #STREAM_BUFFER_BYTES} with positional writes. */
+    /** Streams a range-capable recipe through small buffers ({@link RangeStreamer}: direct I/O for the aligned middle). */
     private void stream(SafetensorsLayout.Placed tensor, RangeRecipe recipe) throws IOException {
-        long size = tensor.byteSize();
-        long start = layout.prefix().length + tensor.begin();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = arena.allocate(Math.min(size, STREAM_BUFFER_BYTES), 64);
-            for (long off = 0; off < size; off += buffer.byteSize()) {
-                MemorySegment chunk = buffer.asSlice(0, Math.min(buffer.byteSize(), size - off));
-                recipe.fillRange(off, chunk);
-                ByteBuffer bb = chunk.asByteBuffer();
-                long pos = start + off;
-                while (bb.hasRemaining()) {
-                    pos += channel.write(bb, pos);
-                }
-                if (unflushed.addAndGet(chunk.byteSize()) >= FLUSH_BYTES && flushQueued.compareAndSet(false, true)) {
-                    FLUSHER.execute(this::flushEarly);
-                }
-            }
+        streamer.stream(layout.prefix().length + tensor.begin(), tensor.byteSize(), recipe, this::wroteBuffered);
+    }
+
+    private void wroteBuffered(long bytes) {
+        if (unflushed.addAndGet(bytes) >= FLUSH_BYTES && flushQueued.compareAndSet(false, true)) {
+            FLUSHER.execute(this::flushEarly);
         }
     }
 
@@ -138,15 +134,13 @@ public final class SafetensorsWriter implements AutoCloseable {
              FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
             out.position(layout.prefix().length + tensor.begin());
             for (long done = 0; done < size; ) {
-                long n = in.transferTo(source.byteOffset() + done, Math.min(size - done, 8 * STREAM_BUFFER_BYTES), out);
+                long n = in.transferTo(source.byteOffset() + done, Math.min(size - done, TRANSFER_CHUNK_BYTES), out);
                 if (n <= 0) {
                     throw new java.io.EOFException(source.file() + " ended before byte " + (source.byteOffset() + size)
                             + " while copying tensor '" + tensor.info().name() + "' (changed while being read?)");
                 }
                 done += n;
-                if (unflushed.addAndGet(n) >= FLUSH_BYTES && flushQueued.compareAndSet(false, true)) {
-                    FLUSHER.execute(this::flushEarly);
-                }
+                wroteBuffered(n);
             }
         }
     }
@@ -168,7 +162,11 @@ public final class SafetensorsWriter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        try {
+            streamer.close();
+        } finally {
+            channel.close();
+        }
     }
 
     /**
