@@ -10,8 +10,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Exclusive lock on a lock file shared between threads of this JVM and other processes (OS file lock),
- * as huggingface_hub's {@code .locks/<repo>/<etag>.lock}. Lock files are never deleted.
+ * Exclusive lock on a lock file shared between threads of this JVM and other processes, as
+ * huggingface_hub's {@code .locks/<repo>/<etag>.lock}: a {@code flock(2)} lock ({@link Flock}), the
+ * kind Python's {@code filelock} takes, so ckpt and Python downloads into one cache exclude each
+ * other; where flock is unavailable, a {@code FileChannel} (fcntl) lock, which still excludes other
+ * ckpt processes. Lock files are never deleted.
  */
 public final class FileLocks {
     private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
@@ -46,6 +49,40 @@ public final class FileLocks {
         }
     }
 
+    /** Holds {@code lockFile} with flock, or returns null when flock cannot be used for it. */
+    private static Held flock(Path lockFile, ReentrantLock local) throws IOException {
+        var fd = Flock.open(lockFile);
+        if (fd.isEmpty()) {
+            return null;
+        }
+        while (true) {
+            switch (Flock.tryLockExclusive(fd.getAsInt())) {
+                case LOCKED -> {
+                    return () -> {
+                        try {
+                            Flock.close(fd.getAsInt());
+                        } finally {
+                            local.unlock();
+                        }
+                    };
+                }
+                case UNSUPPORTED -> {
+                    Flock.close(fd.getAsInt());
+                    return null;
+                }
+                case BUSY -> {
+                    try {
+                        Thread.sleep(POLL_MS);
+                    } catch (InterruptedException e) {
+                        Flock.close(fd.getAsInt());
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException("interrupted while waiting for " + lockFile);
+                    }
+                }
+            }
+        }
+    }
+
     /** Blocks until {@code lockFile} is held exclusively by this thread. */
     public static Held acquire(Path lockFile) throws IOException {
         Path key = lockFile.toAbsolutePath().normalize();
@@ -59,6 +96,10 @@ public final class FileLocks {
         FileChannel ch = null;
         try {
             Files.createDirectories(key.getParent());
+            Held flocked = Flock.AVAILABLE ? flock(key, local) : null;
+            if (flocked != null) {
+                return flocked;
+            }
             ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock os = waitFor(ch, lockFile);
             FileChannel channel = ch;
