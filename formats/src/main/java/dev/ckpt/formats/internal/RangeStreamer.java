@@ -36,6 +36,15 @@ public final class RangeStreamer implements AutoCloseable {
     /** Direct chunk: large, so the device sees few big requests (no CPU copy either way). */
     public static final long DIRECT_CHUNK_BYTES = 2L << 20;
 
+    /**
+     * Per-thread buffers, reused across tensors and files: a native allocation is zeroed, which cost
+     * about 2 % of an apply-delta run when done per tensor. Freed by the GC after the thread ends.
+     */
+    private static final ThreadLocal<MemorySegment> SMALL = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(BUFFERED_CHUNK_BYTES, 64));
+    private static final ThreadLocal<MemorySegment> BIG = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(DIRECT_CHUNK_BYTES, DIRECT_ALIGNMENT));
+
     private final FileChannel buffered;
     private final FileChannel direct;
     private final AtomicBoolean directUsable;
@@ -81,25 +90,23 @@ public final class RangeStreamer implements AutoCloseable {
         long directEnd = Math.max(directStart, end & -DIRECT_ALIGNMENT);
         boolean useDirect = directUsable.get() && directEnd - directStart >= DIRECT_ALIGNMENT
                 && (directStart - filePosition) % RangeRecipe.RANGE_ALIGNMENT == 0;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment small = arena.allocate(Math.min(byteSize, BUFFERED_CHUNK_BYTES), 64);
-            if (!useDirect) {
-                writeBuffered(filePosition, 0, byteSize, recipe, small, bufferedBytes);
-                return;
-            }
-            writeBuffered(filePosition, 0, directStart - filePosition, recipe, small, bufferedBytes);
-            MemorySegment big = arena.allocate(Math.min(directEnd - directStart, DIRECT_CHUNK_BYTES), DIRECT_ALIGNMENT);
-            for (long pos = directStart; pos < directEnd; pos += big.byteSize()) {
-                long n = Math.min(big.byteSize(), directEnd - pos);
-                MemorySegment chunk = big.asSlice(0, n);
-                recipe.fillRange(pos - filePosition, chunk);
-                if (!writeDirect(chunk, pos)) {
-                    writeFully(buffered, chunk, pos);
-                    bufferedBytes.accept(n);
-                }
-            }
-            writeBuffered(filePosition, directEnd - filePosition, end - directEnd, recipe, small, bufferedBytes);
+        MemorySegment small = SMALL.get();
+        if (!useDirect) {
+            writeBuffered(filePosition, 0, byteSize, recipe, small, bufferedBytes);
+            return;
         }
+        writeBuffered(filePosition, 0, directStart - filePosition, recipe, small, bufferedBytes);
+        MemorySegment big = BIG.get();
+        for (long pos = directStart; pos < directEnd; pos += big.byteSize()) {
+            long n = Math.min(big.byteSize(), directEnd - pos);
+            MemorySegment chunk = big.asSlice(0, n);
+            recipe.fillRange(pos - filePosition, chunk);
+            if (!writeDirect(chunk, pos)) {
+                writeFully(buffered, chunk, pos);
+                bufferedBytes.accept(n);
+            }
+        }
+        writeBuffered(filePosition, directEnd - filePosition, end - directEnd, recipe, small, bufferedBytes);
     }
 
     private void writeBuffered(long filePosition, long from, long length, RangeRecipe recipe, MemorySegment buffer,
