@@ -43,9 +43,11 @@ final class LlavaVision implements AutoCloseable {
      *
      * @param towerDir {@code --vision-tower}, or null to use tensors inside the model or a local
      *     {@code mm_vision_tower} path
+     * @param ownTower the store's source provides the tower ({@link WeightSource#ownsVisionTower()}):
+     *     {@code towerDir} and {@code mm_vision_tower} are not consulted
      * @throws FormatException when no tower weights can be found
      */
-    static LlavaVision load(JsonNode config, Path configFile, WeightStore store, Path towerDir, long hidden)
+    static LlavaVision load(JsonNode config, Path configFile, WeightStore store, Path towerDir, boolean ownTower, long hidden)
             throws IOException {
         String aspect = config.path("image_aspect_ratio").asText("square");
         String merge = config.path("mm_patch_merge_type").asText("flat");
@@ -64,7 +66,7 @@ final class LlavaVision implements AutoCloseable {
         ClipVisionTower tower;
         WeightStore tStore = null;
         WeightSource tSource = null;
-        Path dir = towerDir != null ? towerDir : localTower(config).orElse(null);
+        Path dir = ownTower ? null : towerDir != null ? towerDir : localTower(config).orElse(null);
         if (dir == null && store.has(INNER_PREFIX + "embeddings.class_embedding")) {
             ClipConfig cc = config.has("vision_config") ? ClipConfig.parse(config, configFile) : ClipConfig.infer(store, INNER_PREFIX);
             tower = new ClipVisionTower(cc, store, INNER_PREFIX, select, feature);
@@ -90,6 +92,9 @@ final class LlavaVision implements AutoCloseable {
                     tSource.close();
                 }
             }
+        } else if (ownTower) {
+            throw new FormatException(configFile, Kind.MISSING_TENSOR, "the model's own vision tower has no "
+                    + INNER_PREFIX + "embeddings.class_embedding");
         } else {
             throw new FormatException(configFile, Kind.UNSUPPORTED, "LLaVA model without vision tower weights (mm_vision_tower '"
                     + config.path("mm_vision_tower").asText("?") + "' is not a local directory): pass --vision-tower DIR");

@@ -72,7 +72,8 @@ final class SmokeRun {
             try {
                 decoder = new LlamaDecoder(cfg, store, adapter);
                 if (LlavaVision.isLlava(config, store)) {
-                    vision = LlavaVision.load(config, configFile, store, s.visionTower(), cfg.hiddenSize());
+                    // a source with its own tower (GGUF + mmproj) is verified on that tower, whatever --vision-tower says
+                    vision = LlavaVision.load(config, configFile, store, s.visionTower(), source.ownsVisionTower(), cfg.hiddenSize());
                 }
             } catch (FormatException e) {
                 if (e.kind() != Kind.MISSING_TENSOR && e.kind() != Kind.MISMATCH) {

@@ -31,6 +31,16 @@ public interface WeightSource extends AutoCloseable {
     /** The parsed {@code config.json}, when the checkpoint has one. */
     Optional<ObjectNode> config();
 
+    /**
+     * True when this source carries the LLaVA vision tower itself (under the in-checkpoint prefix
+     * {@code model.vision_tower.vision_tower.vision_model.}) and the run must use it: a separate tower
+     * ({@code --vision-tower}, a local {@code mm_vision_tower}) then applies to the reference only. A GGUF
+     * language model paired with its mmproj says so; ordinary checkpoints do not.
+     */
+    default boolean ownsVisionTower() {
+        return false;
+    }
+
     /** Problems found while opening that did not stop reading; each fails the verification. */
     default List<String> problems() {
         return List.of();

@@ -30,7 +30,7 @@ class LlavaTest {
         double[][] expected = new ReferenceClip(w, clip, spec.hidden()).imageEmbeddings(chw);
         try (CheckpointSource src = CheckpointSource.open(dir);
              WeightStore store = new WeightStore(src, NDManager.newBaseManager(), DataType.FLOAT32);
-             LlavaVision vision = LlavaVision.load(src.config().orElseThrow(), dir.resolve("config.json"), store, null, spec.hidden());
+             LlavaVision vision = LlavaVision.load(src.config().orElseThrow(), dir.resolve("config.json"), store, null, false, spec.hidden());
              NDArray feats = vision.imageEmbeddings(chw)) {
             assertThat(feats.getShape().getShape()).containsExactly(clip.grid() * clip.grid(), spec.hidden());
             float[] actual = feats.toFloatArray();

@@ -59,6 +59,8 @@ final class GgufConvert {
             throw new CkptException(ExitCodes.BAD_INPUT, out + " already exists (pass --force to replace it)");
         }
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        Path mmproj = null; // the mmproj written, verified together with the language model
+        Path tower = mm.visionTower(); // the reference run needs a tower that is not inside the source
         try (Checkpoint ck = Checkpoint.open(source)) {
             ck.requireNoProblems();
             boolean llava = MmprojExport.isLlava(ck);
@@ -75,16 +77,17 @@ final class GgufConvert {
                 plan.notes().forEach(note -> w.println("note: " + note));
                 w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB%n", out, plan.tensors().size(), bytes / 1048576.0);
             } else {
-                writeLlava(ck, plan, out, mm, ot, force, n, w);
+                mmproj = writeLlava(ck, plan, out, mm, ot, force, n, w);
             }
         }
         w.flush();
-        verify.runIfRequested(out, new Reference.Model(source), thresholds(ot), w, false); // the GGUF read back dequantized
+        // the GGUF (and the mmproj: the image path too) read back dequantized and compared with the source
+        verify.runIfRequested(out, mmproj, tower, new Reference.Model(source), thresholds(ot), w, false);
         return ExitCodes.OK;
     }
 
-    /** Language model to {@code out}, vision tower + projector to the mmproj; both or neither (best effort). */
-    private static void writeLlava(Checkpoint ck, GgufExport.Plan plan, Path out, Mmproj mm, GgufExport.OutType ot,
+    /** Language model to {@code out}, vision tower + projector to the mmproj (returned); both or neither (best effort). */
+    private static Path writeLlava(Checkpoint ck, GgufExport.Plan plan, Path out, Mmproj mm, GgufExport.OutType ot,
                                    boolean force, int n, PrintWriter w) throws Exception {
         Path mmOut = mm.out() != null ? mm.out() : defaultMmproj(out);
         if (mmOut.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
@@ -119,6 +122,7 @@ final class GgufConvert {
             w.printf(Locale.ROOT, "wrote %s: %d tensors, %.1f MiB (mmproj: vision tower + projector%s)%n", mmOut,
                     mmPlan.tensors().size(), mmBytes / 1048576.0, tower != null ? " from " + tower.root() : "");
         }
+        return mmOut;
     }
 
     static int toSafetensors(Path source, Path out, DType dtype, long maxShardBytes, boolean force, int threads, PrintWriter w,

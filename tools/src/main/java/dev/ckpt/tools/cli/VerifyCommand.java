@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
         header = "Smoke-infer a checkpoint through DJL (PyTorch) and check it; exit 5 when a check fails.",
         description = {"Loads every tensor, runs the real forward pass (LLaVA: CLIP tower, projector and image splice too), "
                 + "greedy-decodes a few tokens and checks that every tensor was used and the logits are finite. "
-                + "With --reference, compares logits position by position (max |delta|, top-1 agreement, KL)."})
+                + "With --reference, compares logits position by position (max |delta|, top-1 agreement, KL). "
+                + "A LLaVA language .gguf with --mmproj runs the image path on the mmproj's vision tower and projector."})
 public final class VerifyCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -33,6 +34,10 @@ public final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--reference", paramLabel = "SRC", description = "checkpoint the model claims to equal (path or hub id)")
     Path reference;
+
+    @Option(names = "--mmproj", paramLabel = "FILE", description = "with a language .gguf SRC of a LLaVA model: its mmproj GGUF"
+            + " (vision tower + projector); the image path then runs on the mmproj's weights")
+    Path mmproj;
 
     @Option(names = "--reference-lora", paramLabel = "DIR[:WEIGHT]", description = "apply this PEFT LoRA adapter to --reference at run time"
             + " (merge-lora's reference; repeatable, as merge-lora's --lora)")
@@ -102,6 +107,10 @@ public final class VerifyCommand implements Callable<Integer> {
         var resolver = dev.ckpt.tools.source.SourceResolver.fromEnvironment(); // paths or hub ids org/name[@rev]
         source = resolver.resolve(source.toString());
         reference = reference == null ? null : resolver.resolve(reference.toString());
+        if (mmproj != null && !GgufSource.isGguf(source)) {
+            throw new CkptException(ExitCodes.USAGE, "--mmproj pairs a vision GGUF with a language model .gguf; " + source
+                    + " is not a .gguf file");
+        }
         List<dev.ckpt.tools.ops.MergeLora.LoraSource> adapters = new java.util.ArrayList<>();
         for (String arg : referenceLoras) {
             dev.ckpt.tools.ops.MergeLora.LoraSource a;
@@ -120,7 +129,8 @@ public final class VerifyCommand implements Callable<Integer> {
         try {
             options = new Verify.Options(source, ref, device, dtype, prompt, promptIds, image, visionTower, tokens,
                     new Verify.Thresholds(maxAbsDelta, minTop1, maxKl));
-            outcome = Verify.runWithLogits(options, GgufSource.opener(VerifyMixin.sideFilesFrom(ref))); // .gguf: dequantized on the fly
+            // .gguf: dequantized on the fly; with --mmproj, paired with its vision tower + projector
+            outcome = Verify.runWithLogits(options, GgufSource.opener(VerifyMixin.sideFilesFrom(ref), source, mmproj, visionTower));
         } catch (IllegalArgumentException e) {
             throw new CkptException(ExitCodes.USAGE, e.getMessage(), e);
         }

@@ -69,6 +69,16 @@ public final class VerifyMixin {
      * @throws CkptException with exit 2 for an unusable device or option
      */
     public Optional<SmokeReport> run(Path output, Reference reference, Verify.Thresholds thresholds) throws IOException {
+        return run(output, null, null, reference, thresholds);
+    }
+
+    /**
+     * {@link #run(Path, Reference, Verify.Thresholds)} of a LLaVA language GGUF {@code output} paired with
+     * its {@code mmproj} (null: the output alone), the reference's separate CLIP tower being {@code visionTower}
+     * (null: inside the reference or none).
+     */
+    public Optional<SmokeReport> run(Path output, Path mmproj, Path visionTower, Reference reference, Verify.Thresholds thresholds)
+            throws IOException {
         if (!enabled) {
             return Optional.empty();
         }
@@ -78,8 +88,10 @@ public final class VerifyMixin {
         }
         SmokeReport report;
         try {
-            var options = new Verify.Options(output, reference, device, "auto", null, null, null, null, tokens, thresholds(thresholds));
-            report = Verify.run(options, GgufSource.opener(sideFilesFrom(reference))); // a .gguf is dequantized on the fly
+            var options = new Verify.Options(output, reference, device, "auto", null, null, null, visionTower, tokens,
+                    thresholds(thresholds));
+            // a .gguf is dequantized on the fly; with an mmproj the image path runs on its tower and projector
+            report = Verify.run(options, GgufSource.opener(sideFilesFrom(reference), output, mmproj, visionTower));
         } catch (IllegalArgumentException e) {
             throw new CkptException(ExitCodes.USAGE, e.getMessage(), e);
         }
@@ -137,7 +149,13 @@ public final class VerifyMixin {
      */
     public Optional<SmokeReport> runIfRequested(Path output, Reference reference, Verify.Thresholds thresholds, PrintWriter out,
                                                 boolean quiet) throws IOException {
-        Optional<SmokeReport> report = run(output, reference, thresholds);
+        return runIfRequested(output, null, null, reference, thresholds, out, quiet);
+    }
+
+    /** {@link #runIfRequested(Path, Reference, Verify.Thresholds, PrintWriter, boolean)} with the mmproj pairing of {@link #run(Path, Path, Path, Reference, Verify.Thresholds)}. */
+    public Optional<SmokeReport> runIfRequested(Path output, Path mmproj, Path visionTower, Reference reference,
+                                                Verify.Thresholds thresholds, PrintWriter out, boolean quiet) throws IOException {
+        Optional<SmokeReport> report = run(output, mmproj, visionTower, reference, thresholds);
         if (!quiet) {
             printSummary(report, out);
         }

@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
 public final class ClipNames {
     private static final Pattern LAYER = Pattern.compile("encoder\\.layers\\.(\\d+)\\.(.+)\\.(weight|bias)");
     private static final Pattern PROJECTOR = Pattern.compile("model\\.mm_projector\\.(\\d+)\\.(weight|bias)");
+    private static final Pattern GGUF_LAYER = Pattern.compile("v\\.blk\\.(\\d+)\\.(\\w+)\\.(weight|bias)");
+    private static final Pattern GGUF_PROJECTOR = Pattern.compile("mm\\.(\\d+)\\.(weight|bias)");
     private static final String[][] LAYER_PARTS = {
         {"layer_norm1", "ln1"}, {"layer_norm2", "ln2"}, {"self_attn.q_proj", "attn_q"}, {"self_attn.k_proj", "attn_k"},
         {"self_attn.v_proj", "attn_v"}, {"self_attn.out_proj", "attn_out"}, {"mlp.fc1", "ffn_up"}, {"mlp.fc2", "ffn_down"},
@@ -42,6 +44,39 @@ public final class ClipNames {
             case "embeddings.position_embedding.weight" -> "v.position_embd.weight";
             case "pre_layrnorm.weight" -> "v.pre_ln.weight";
             case "pre_layrnorm.bias" -> "v.pre_ln.bias";
+            default -> null;
+        });
+    }
+
+    /**
+     * The inverse of {@link #tower} and {@link #projector}: the Hugging Face name of an mmproj tensor, a
+     * tower tensor without its prefix ({@code encoder.layers.0.mlp.fc1.weight}), a projector tensor with
+     * its LLaVA name ({@code model.mm_projector.0.weight}); {@code v.post_ln} maps back to
+     * {@code post_layernorm}, which files cut at the last layer keep. Empty for names LLaVA-1.5 has no
+     * counterpart of.
+     */
+    public static Optional<String> toHf(String gguf) {
+        Matcher m = GGUF_LAYER.matcher(gguf);
+        if (m.matches()) {
+            for (String[] p : LAYER_PARTS) {
+                if (p[1].equals(m.group(2))) {
+                    return Optional.of("encoder.layers." + m.group(1) + "." + p[0] + "." + m.group(3));
+                }
+            }
+            return Optional.empty();
+        }
+        m = GGUF_PROJECTOR.matcher(gguf);
+        if (m.matches()) {
+            return Optional.of("model.mm_projector." + m.group(1) + "." + m.group(2));
+        }
+        return Optional.ofNullable(switch (gguf) {
+            case "v.class_embd" -> "embeddings.class_embedding";
+            case "v.patch_embd.weight" -> "embeddings.patch_embedding.weight";
+            case "v.position_embd.weight" -> "embeddings.position_embedding.weight";
+            case "v.pre_ln.weight" -> "pre_layrnorm.weight";
+            case "v.pre_ln.bias" -> "pre_layrnorm.bias";
+            case "v.post_ln.weight" -> "post_layernorm.weight";
+            case "v.post_ln.bias" -> "post_layernorm.bias";
             default -> null;
         });
     }

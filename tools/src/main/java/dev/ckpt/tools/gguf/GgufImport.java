@@ -11,6 +11,7 @@ import dev.ckpt.formats.PlannedTensor;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.SideFile;
 import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.formats.TensorRecipe;
 import dev.ckpt.formats.WriteOptions;
 import dev.ckpt.formats.WriteReport;
 import dev.ckpt.formats.gguf.GgufFile;
@@ -88,24 +89,31 @@ public final class GgufImport {
             if (t.name().matches("blk\\.\\d+\\.attn_[qk]\\.weight")) {
                 perm = new RopePermutation(t.rowCount(), t.name().contains("attn_q") ? heads : kvHeads);
             }
-            final RopePermutation p = perm;
-            plan.add(new PlannedTensor(info, target -> {
-                RowSource src = RowSource.ofGguf(t, f.bytes(t.name()));
-                if (p != null) {
-                    src = src.reordered(p::inverseSourceOf);
-                }
-                float[] row = new float[src.rowLength()];
-                long rowBytes = outType.byteSizeFor(src.rowLength());
-                for (long r = 0; r < src.rows(); r++) {
-                    src.read(r, row);
-                    FloatCodec.encode(row, 0, row.length, outType, target, r * rowBytes);
-                }
-            }));
+            plan.add(new PlannedTensor(info, decode(f, t, outType, perm)));
         }
         try {
             return new Imported(plan, LlamaMetadata.config(f.metadata(), vocab, tied));
         } catch (IllegalArgumentException e) {
             throw new FormatException(f.path(), Kind.INVALID_VALUE, e.getMessage());
         }
+    }
+
+    /**
+     * A recipe that decodes GGUF tensor {@code t} (dequantized when quantized) row by row into
+     * {@code outType}, with rows taken through {@code perm}'s inverse when it is not null.
+     */
+    static TensorRecipe decode(GgufFile f, GgufTensorInfo t, DType outType, RopePermutation perm) {
+        return target -> {
+            RowSource src = RowSource.ofGguf(t, f.bytes(t.name()));
+            if (perm != null) {
+                src = src.reordered(perm::inverseSourceOf);
+            }
+            float[] row = new float[src.rowLength()];
+            long rowBytes = outType.byteSizeFor(src.rowLength());
+            for (long r = 0; r < src.rows(); r++) {
+                src.read(r, row);
+                FloatCodec.encode(row, 0, row.length, outType, target, r * rowBytes);
+            }
+        };
     }
 }

@@ -38,6 +38,18 @@ public final class GgufSource {
         return p -> isGguf(p) ? open(p, sideFilesFrom) : CheckpointSource.open(p);
     }
 
+    /**
+     * {@link #opener(Path)}, except that {@code model} (a language GGUF) opens together with its
+     * {@code mmproj} as one LLaVA model ({@link MmprojSource#openPair}): the verifier then runs the
+     * image path on the mmproj's tower and projector. {@code sideFilesFrom} is also the reference the
+     * mmproj is checked against; {@code visionTower} is that reference's separate tower, or null.
+     */
+    public static Verify.Opener opener(Path sideFilesFrom, Path model, Path mmproj, Path visionTower) {
+        Verify.Opener plain = opener(sideFilesFrom);
+        return mmproj == null ? plain : p -> p.equals(model) ? MmprojSource.openPair(model, mmproj, sideFilesFrom, visionTower)
+                : plain.open(p);
+    }
+
     /** {@link #open(Path, Path)} with side files looked up beside the .gguf file. */
     public static WeightSource open(Path gguf) throws IOException {
         return open(gguf, null);

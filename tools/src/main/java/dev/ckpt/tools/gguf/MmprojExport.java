@@ -199,7 +199,7 @@ public final class MmprojExport {
                 () -> RowSource.of(ck.view(t.name()), rowLength));
     }
 
-    private static String towerPrefix(Checkpoint tower) {
+    static String towerPrefix(Checkpoint tower) {
         for (String p : new String[] {"vision_model.", "vision_tower.vision_model.", INNER_PREFIX}) {
             if (tower.tensor(p + "embeddings.patch_embedding.weight").isPresent()) {
                 return p;
