@@ -124,6 +124,9 @@ public final class VerifyCommand implements Callable<Integer> {
         referenceDelta = referenceDelta == null ? null : resolver.resolve(referenceDelta.toString());
         Reference ref = reference == null ? null : !adapters.isEmpty() ? dev.ckpt.tools.ops.OperationReferences.mergeLora(reference, adapters)
                 : referenceDelta != null ? new Reference.WithDelta(reference, referenceDelta) : new Reference.Model(reference);
+        if (mmproj != null && ref instanceof Reference.Model m) {
+            dev.ckpt.tools.gguf.MmprojMatch.requireLlavaReference(m.path(), mmproj); // else the image prompt has nothing to compare with
+        }
         Verify.Options options;
         Verify.Outcome outcome;
         try {

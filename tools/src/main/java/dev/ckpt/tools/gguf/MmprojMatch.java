@@ -19,22 +19,38 @@ import java.util.Map;
  * from another model fails here with the name of the first difference (exit 3), instead of running
  * and failing the logit comparison (exit 5) for a reason the report cannot name.
  */
-final class MmprojMatch {
+public final class MmprojMatch {
     private MmprojMatch() {
+    }
+
+    /**
+     * Refuses a reference that has no vision part to compare an mmproj with (a plain Llama, a GGUF).
+     *
+     * @throws FormatException (exit 3) naming the reference and the remedy
+     */
+    public static void requireLlavaReference(Path reference, Path mmprojFile) throws IOException {
+        if (!isLlava(reference)) {
+            throw new FormatException(mmprojFile, Kind.MISMATCH, "the reference " + reference + " is not a LLaVA model (no mm_* config"
+                    + " or mm_projector tensors), so it has no vision part to compare: verify the language GGUF without --mmproj");
+        }
+    }
+
+    /** True when {@code reference} opens as a LLaVA checkpoint. */
+    static boolean isLlava(Path reference) throws IOException {
+        try (Checkpoint ref = Checkpoint.open(reference)) {
+            return MmprojExport.isLlava(ref);
+        }
     }
 
     /**
      * @param mmproj the mmproj's tensors under their HF LLaVA names ({@link MmprojSource})
      * @param visionTower the reference's separate tower checkpoint, or null (then the tower inside the
      *     reference or its local {@code mm_vision_tower}; when neither exists only the projector is compared)
-     * @throws FormatException when the reference is not LLaVA, or a tensor is missing, extra or mis-shaped
+     * @param reference a LLaVA checkpoint directory
+     * @throws FormatException when a tensor is missing, extra or mis-shaped
      */
     static void requireMatches(List<TensorInfo> mmproj, Path mmprojFile, Path reference, Path visionTower) throws IOException {
         try (Checkpoint ref = Checkpoint.open(reference)) {
-            if (!MmprojExport.isLlava(ref)) {
-                throw new FormatException(mmprojFile, Kind.MISMATCH, "the reference " + reference + " is not a LLaVA model (no mm_* config"
-                        + " or mm_projector tensors), so it has no vision part to compare: verify the language GGUF without --mmproj");
-            }
             Map<String, Shape> want = new LinkedHashMap<>();
             ref.tensors().stream().filter(t -> t.name().startsWith("model.mm_projector.")).forEach(t -> want.put(t.name(), t.shape()));
             boolean towerCompared = addTower(ref, visionTower, want);

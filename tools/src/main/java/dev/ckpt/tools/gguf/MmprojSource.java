@@ -72,7 +72,7 @@ public final class MmprojSource {
 
     /**
      * A language GGUF and its mmproj as one LLaVA model (a {@link VisionPairSource}), checked to fit
-     * together and, when {@code reference} is a LLaVA checkpoint, to have the reference's vision tensors
+     * together and, when {@code reference} is a LLaVA checkpoint directory, to have the reference's vision tensors
      * and shapes ({@link MmprojMatch}).
      *
      * @param reference the checkpoint both files were made from (its tokenizer and preprocessing settings
@@ -95,7 +95,7 @@ public final class MmprojSource {
         WeightSource pair = new VisionPairSource(language, vision); // closes both when it throws
         try {
             requireProjectorFits(pair, mmproj, model);
-            if (refDir != null) {
+            if (refDir != null && MmprojMatch.isLlava(refDir)) { // a LoRA or delta reference's base may be a plain Llama
                 MmprojMatch.requireMatches(vision.tensors(), mmproj, refDir, visionTower);
             }
             return pair;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ckpt.formats.synthetic.SyntheticLlama;
+import dev.ckpt.tools.gguf.MmprojFiles;
+import dev.ckpt.verify.TinyModels;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code --verify} on quantize and convert to / from GGUF: the GGUF is read back dequantized (no temp
- * copy) and compared with its unquantized source; a corrupted GGUF fails with exit 5.
+ * copy) and compared with its unquantized source; a corrupted GGUF fails with exit 5. A LLaVA model's mmproj
+ * is verified with it (the image path runs on the mmproj's weights), and a corrupted mmproj fails too.
  */
 class GgufVerifyCommandTest {
     @TempDir
@@ -61,6 +64,29 @@ class GgufVerifyCommandTest {
                     "--verify-device", "cpu");
             assertThat(r.exitCode()).as(r.out()).isEqualTo(5);
             assertThat(r.err().strip().lines()).singleElement().asString().startsWith("ckpt: verification of " + q + " failed: ");
+        } finally {
+            VerifyMixin.testHook = null;
+        }
+    }
+
+    @Test
+    void convertLlavaToGgufVerifiesTheMmprojOnTheImagePath() throws Exception {
+        Path llava = tmp.resolve("llava");
+        TinyModels.writeLlava(llava, TinyModels.LlamaSpec.small(), TinyModels.ClipSpec.small(), true, null);
+        Path out = tmp.resolve("llava.gguf");
+        CliRunner r = CliRunner.run("convert", llava.toString(), "--to", "gguf", "--type", "f16", "--out", out.toString(), "--verify",
+                "--verify-device", "cpu");
+        assertThat(r.exitCode()).as(r.err() + r.out()).isZero();
+        assertThat(r.out()).contains("verification: PASS vs " + llava + ": ").contains("(LlavaLlamaForCausalLM, ");
+
+        VerifyMixin.testHook = lm -> MmprojFiles.scale(tmp.resolve("llava-bad.mmproj.gguf"), "mm.0.weight", 0);
+        try {
+            Path bad = tmp.resolve("llava-bad.gguf");
+            CliRunner c = CliRunner.run("convert", llava.toString(), "--to", "gguf", "--type", "f16", "--out", bad.toString(),
+                    "--verify", "--verify-device", "cpu");
+            assertThat(c.exitCode()).as(c.out()).isEqualTo(5);
+            assertThat(c.err().strip().lines()).singleElement().asString().startsWith("ckpt: verification of " + bad + " failed: ");
+            assertThat(c.out()).contains("verification: FAIL vs " + llava);
         } finally {
             VerifyMixin.testHook = null;
         }

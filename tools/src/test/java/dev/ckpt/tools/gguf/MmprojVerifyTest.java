@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code ckpt verify model.gguf --mmproj model.mmproj.gguf --reference LLAVA}: the LLaVA smoke pass runs
  * the image path on the mmproj's tower and projector; a round trip passes, a corrupted vision weight
  * fails the comparison (exit 5), and an mmproj that is incomplete, from another model or not an mmproj
- * fails before running with one line (exit 3).
+ * (or checked against a reference that is not LLaVA) fails before running with one line (exit 3).
  */
 class MmprojVerifyTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -89,8 +89,9 @@ class MmprojVerifyTest {
     }
 
     @Test
-    void aScaledOrZeroedVisionWeightFailsTheComparison() throws Exception {
-        for (String[] c : new String[][] {{"v.blk.0.attn_v.weight", "0"}, {"mm.0.weight", "3"}, {"v.patch_embd.weight", "0"}}) {
+    void aZeroedOrScaledVisionWeightFailsTheComparison() throws Exception {
+        for (String[] c : new String[][] {{"v.blk.0.attn_v.weight", "0"}, {"v.patch_embd.weight", "0"},
+            {"mm.0.weight", "0"}, {"v.blk.1.ffn_down.weight", "1.1"}}) {
             Path bad = copy("bad-" + c[0] + ".gguf");
             MmprojFiles.scale(bad, c[0], Float.parseFloat(c[1]));
             GgufConvertTest.Run r = verify(bad);
@@ -148,12 +149,19 @@ class MmprojVerifyTest {
     }
 
     @Test
-    void notAnMmprojIsBadInputAndMmprojWithoutAGgufIsUsage() {
+    void notAnMmprojOrNotALlavaReferenceIsBadInputAndMmprojWithoutAGgufIsUsage() throws Exception {
         GgufConvertTest.Run r = verify(model);
         assertThat(r.code()).as(r.err()).isEqualTo(3);
         assertThat(r.err().strip().lines()).singleElement().asString()
                 .isEqualTo("ckpt: model.gguf: general.architecture is \"llama\", not an mmproj (clip) GGUF: pass the .mmproj.gguf"
                         + " that `ckpt convert --to gguf` wrote beside the language model");
+        Path llama = dir.resolve("plain-llama");
+        TinyModels.writeLlama(llama, LLM);
+        GgufConvertTest.Run p = GgufConvertTest.ckpt("verify", model.toString(), "--mmproj", mmproj.toString(), "--reference",
+                llama.toString(), "--device", "cpu");
+        assertThat(p.code()).as(p.err()).isEqualTo(3);
+        assertThat(p.err().strip().lines()).singleElement().asString().contains("is not a LLaVA model")
+                .endsWith("verify the language GGUF without --mmproj");
         GgufConvertTest.Run u = GgufConvertTest.ckpt("verify", src.toString(), "--mmproj", mmproj.toString(), "--device", "cpu");
         assertThat(u.code()).as(u.err()).isEqualTo(2);
         assertThat(u.err()).contains("--mmproj pairs a vision GGUF with a language model .gguf");
