@@ -146,4 +146,25 @@ class GgufMappingTest {
         assertEquals(GgufValue.floats(new float[] {0, 0, -1.5f}), kv.get("tokenizer.ggml.scores"));
         assertEquals(GgufValue.ints(new int[] {2, 3, 1}), kv.get("tokenizer.ggml.token_type"));
     }
+
+    @Test
+    void clipNamesMapBackToTheNamesTheyCameFrom() {
+        List<String> tower = new ArrayList<>(List.of("embeddings.class_embedding", "embeddings.patch_embedding.weight",
+                "embeddings.position_embedding.weight", "pre_layrnorm.weight", "pre_layrnorm.bias"));
+        for (String part : List.of("layer_norm1", "layer_norm2", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                "self_attn.out_proj", "mlp.fc1", "mlp.fc2")) {
+            tower.add("encoder.layers.11." + part + ".weight");
+            tower.add("encoder.layers.11." + part + ".bias");
+        }
+        for (String hf : tower) {
+            assertEquals(java.util.Optional.of(hf), ClipNames.toHf(ClipNames.tower(hf).orElseThrow()), hf);
+        }
+        for (String hf : List.of("model.mm_projector.0.weight", "model.mm_projector.2.bias")) {
+            assertEquals(java.util.Optional.of(hf), ClipNames.toHf(ClipNames.projector(hf).orElseThrow()), hf);
+        }
+        assertEquals(java.util.Optional.of("post_layernorm.weight"), ClipNames.toHf("v.post_ln.weight"));
+        assertTrue(ClipNames.toHf("v.blk.0.attn_qkv.weight").isEmpty());
+        assertTrue(ClipNames.toHf("mm.model.fc.weight").isEmpty());
+        assertTrue(ClipNames.toHf("token_embd.weight").isEmpty());
+    }
 }

@@ -17,20 +17,26 @@ public final class MmprojFiles {
 
     /** Rewrites {@code file} with tensor {@code name} multiplied by {@code scale} (0 zeroes it). */
     public static void scale(Path file, String name, float scale) throws IOException {
-        rewrite(file, name, scale, false, null);
+        rewrite(file, name, scale, false, null, Map.of());
     }
 
     /** Rewrites {@code file} without tensor {@code name}. */
     public static void drop(Path file, String name) throws IOException {
-        rewrite(file, name, 1, true, null);
+        rewrite(file, name, 1, true, null, Map.of());
+    }
+
+    /** Rewrites {@code file} with tensors renamed ({@code names}: old name to new name; others kept). */
+    public static void rename(Path file, Map<String, String> names) throws IOException {
+        rewrite(file, null, 1, false, null, names);
     }
 
     /** Rewrites {@code file} with metadata key {@code key} set to {@code value}. */
     public static void setKey(Path file, String key, GgufValue value) throws IOException {
-        rewrite(file, null, 1, false, Map.of(key, value));
+        rewrite(file, null, 1, false, Map.of(key, value), Map.of());
     }
 
-    private static void rewrite(Path file, String name, float scale, boolean drop, Map<String, GgufValue> keys) throws IOException {
+    private static void rewrite(Path file, String name, float scale, boolean drop, Map<String, GgufValue> keys,
+                                Map<String, String> names) throws IOException {
         try (GgufFile f = GgufFile.open(file)) {
             Map<String, GgufValue> md = new LinkedHashMap<>(f.metadata());
             if (keys != null) {
@@ -42,7 +48,7 @@ public final class MmprojFiles {
                     continue;
                 }
                 float s = t.name().equals(name) ? scale : 1;
-                entries.add(new GgufExport.Entry(t.name(), t.type(), t.ne(), () -> scaled(RowSource.ofGguf(t, f.bytes(t.name())), s)));
+                entries.add(new GgufExport.Entry(names.getOrDefault(t.name(), t.name()), t.type(), t.ne(), () -> scaled(RowSource.ofGguf(t, f.bytes(t.name())), s)));
             }
             GgufExport.write(new GgufExport.Plan(md, entries, List.of()), file, true, 1);
         }

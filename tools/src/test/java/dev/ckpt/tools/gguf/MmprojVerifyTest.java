@@ -10,7 +10,9 @@ import dev.ckpt.verify.TinyModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,6 +88,22 @@ class MmprojVerifyTest {
         List<Integer> textIds = new ArrayList<>();
         t.get("promptIds").forEach(n -> textIds.add(n.asInt()));
         assertThat(textIds).doesNotContain(-200);
+    }
+
+    @Test
+    void legacySwappedFfnNamesAreRecognisedByShape() throws Exception {
+        Path legacy = copy("legacy.gguf"); // convert_image_encoder_to_gguf.py named fc1 ffn_down and fc2 ffn_up
+        Map<String, String> swap = new HashMap<>();
+        for (int i = 0; i < CLIP.layers() - 1; i++) {
+            for (String s : List.of(".weight", ".bias")) {
+                swap.put("v.blk." + i + ".ffn_up" + s, "v.blk." + i + ".ffn_down" + s);
+                swap.put("v.blk." + i + ".ffn_down" + s, "v.blk." + i + ".ffn_up" + s);
+            }
+        }
+        MmprojFiles.rename(legacy, swap);
+        GgufConvertTest.Run r = verify(legacy);
+        assertThat(r.code()).as(r.err() + r.out()).isZero();
+        assertThat(JSON.readTree(r.out()).get("comparison").get("top1Agreement").asDouble()).isEqualTo(1.0);
     }
 
     @Test
