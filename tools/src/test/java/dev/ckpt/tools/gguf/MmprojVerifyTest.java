@@ -91,6 +91,32 @@ class MmprojVerifyTest {
     }
 
     @Test
+    void aSeparateVisionTowerIsTheReferencesAndTheMmprojIsCheckedAgainstIt() throws Exception {
+        Path llava = dir.resolve("llava-sep");
+        Path tower = dir.resolve("clip-sep");
+        TinyModels.writeLlava(llava, LLM, CLIP, false, tower);
+        Path out = dir.resolve("sep.gguf");
+        GgufConvertTest.Run r = GgufConvertTest.ckpt("convert", llava.toString(), "--to", "gguf", "--type", "f32", "--out", out.toString(),
+                "--vision-tower", tower.toString(), "--verify", "--verify-device", "cpu", "--verify-tokens", "2");
+        assertThat(r.code()).as(r.err() + r.out()).isZero();
+        assertThat(r.out()).contains("verification: PASS vs " + llava).contains("(LlavaLlamaForCausalLM, ");
+        r = GgufConvertTest.ckpt("verify", out.toString(), "--mmproj", dir.resolve("sep.mmproj.gguf").toString(), "--reference",
+                llava.toString(), "--vision-tower", tower.toString(), "--device", "cpu", "--tokens", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        Path zeroed = dir.resolve("sep-zeroed.mmproj.gguf"); // --vision-tower feeds the reference only: the pair runs the mmproj's tower
+        Files.copy(dir.resolve("sep.mmproj.gguf"), zeroed);
+        MmprojFiles.scale(zeroed, "v.blk.0.attn_v.weight", 0);
+        r = GgufConvertTest.ckpt("verify", out.toString(), "--mmproj", zeroed.toString(), "--reference", llava.toString(),
+                "--vision-tower", tower.toString(), "--device", "cpu", "--tokens", "2");
+        assertThat(r.code()).as(r.err()).isEqualTo(5);
+        MmprojFiles.drop(dir.resolve("sep.mmproj.gguf"), "v.pre_ln.bias");
+        r = GgufConvertTest.ckpt("verify", out.toString(), "--mmproj", dir.resolve("sep.mmproj.gguf").toString(), "--reference",
+                llava.toString(), "--vision-tower", tower.toString(), "--device", "cpu", "--tokens", "2");
+        assertThat(r.code()).as(r.err()).isEqualTo(3);
+        assertThat(r.err()).contains("no tensor v.pre_ln.bias");
+    }
+
+    @Test
     void legacySwappedFfnNamesAreRecognisedByShape() throws Exception {
         Path legacy = copy("legacy.gguf"); // convert_image_encoder_to_gguf.py named fc1 ffn_down and fc2 ffn_up
         Map<String, String> swap = new HashMap<>();
