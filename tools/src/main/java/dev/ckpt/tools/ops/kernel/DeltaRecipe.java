@@ -8,8 +8,6 @@ import dev.ckpt.formats.numeric.FloatCodec;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -26,13 +24,11 @@ import java.util.Objects;
  *
  * <p>Dtypes: the output dtype is {@code other}'s for combined tensors. BF16 ± BF16 uses the
  * int-packed kernel; every other F32/F16/BF16 mix decodes to f32, combines and rounds once.
- * Heap: about {@link #CHUNK_ELEMENTS} × 13 bytes per writer thread, whatever the tensor size.
+ * Memory: about {@link #CHUNK_ELEMENTS} × 16 bytes per writer thread, whatever the tensor size.
  */
 public final class DeltaRecipe implements RangeRecipe {
-    /** Elements per step: 128 KiB of bf16 per input, so both inputs and the result fit in a core's L2. */
+    /** Elements per read: 128 KiB of bf16 per input, large enough that a pread call costs little, small enough for a core's L2. */
     static final int CHUNK_ELEMENTS = 1 << 16;
-
-    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Reused across tensors: allocating (and zeroing) per range would cost more than small reads. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -108,14 +104,11 @@ public final class DeltaRecipe implements RangeRecipe {
     private void combine(long e0, int n, MemorySegment dst) throws IOException {
         Scratch s = SCRATCH.get();
         if (other.dtype() == DType.BF16 && base.dtype() == DType.BF16) {
-            // The result goes where other's bytes are read, so each chunk is copied only into and out of the arrays.
+            // The result is computed in place where other's bytes are read: no staging for them.
             MemorySegment bs = s.staging.asSlice(0, 2L * n);
             otherReader.read(other.name(), 2 * e0, dst);
             baseReader.read(base.name(), 2 * e0, bs);
-            MemorySegment.copy(dst, LE_SHORT, 0, s.acc, 0, n);
-            MemorySegment.copy(bs, LE_SHORT, 0, s.base, 0, n);
-            DeltaKernel.bf16(s.acc, s.base, n, op);
-            MemorySegment.copy(s.acc, 0, dst, LE_SHORT, 0, n);
+            DeltaKernel.bf16(dst, bs, n, op);
             return;
         }
         decode(otherReader, other, e0, n, s.values, s);
@@ -142,11 +135,9 @@ public final class DeltaRecipe implements RangeRecipe {
         FloatCodec.decode(raw, 0, t.dtype(), into, 0, n);
     }
 
-    /** One writer thread's buffers: raw bytes of one input (8 bytes an element covers F64), bf16 lanes, f32 values. */
+    /** One writer thread's buffers: raw bytes of one input (8 bytes an element covers F64) and f32 values. */
     private static final class Scratch {
         final MemorySegment staging = Arena.ofAuto().allocate(8L * CHUNK_ELEMENTS, 64);
-        final short[] acc = new short[CHUNK_ELEMENTS];
-        final short[] base = new short[CHUNK_ELEMENTS];
         final float[] values = new float[CHUNK_ELEMENTS];
         final float[] baseValues = new float[CHUNK_ELEMENTS];
     }
