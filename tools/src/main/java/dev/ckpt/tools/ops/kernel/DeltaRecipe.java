@@ -83,6 +83,10 @@ public final class DeltaRecipe implements RangeRecipe {
 
     @Override
     public void fillRange(long byteOffset, MemorySegment target) throws IOException {
+        if (base == null && out == other.dtype()) { // a plain copy: bytes, whatever the dtype (sub-byte ones too)
+            otherReader.read(other.name(), byteOffset, target);
+            return;
+        }
         int outBytes = out.bitSize() / 8;
         long first = byteOffset / outBytes;
         long count = target.byteSize() / outBytes;
