@@ -3,6 +3,7 @@ package dev.ckpt.tools.ops;
 import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.ProgressListener;
+import dev.ckpt.formats.TensorRangeReader;
 import dev.ckpt.formats.WriteOptions;
 import dev.ckpt.tools.ops.delta.DeltaPlanner;
 import dev.ckpt.tools.ops.plan.OutputPlan;
@@ -22,8 +23,10 @@ import java.util.Objects;
  * are copied. With {@code strict}, FastChat's rule applies: identical names and shapes. Config and
  * tokenizer files come from the delta (base files fill gaps).
  *
- * <p>Memory: tensors are streamed in row blocks of about 1 MiB of f32 per worker; inputs are
- * memory-mapped, so peak heap does not grow with the model.
+ * <p>Memory and speed: every tensor is streamed range by range (positional reads of both inputs
+ * into small per-thread buffers, see {@link dev.ckpt.tools.ops.kernel.DeltaRecipe}); copied
+ * tensors are copied file to file by the kernel. Nothing is memory-mapped, and memory does not grow
+ * with the model.
  */
 public final class ApplyDelta {
     private ApplyDelta() {
@@ -49,9 +52,14 @@ public final class ApplyDelta {
     }
 
 
-    /** Plans {@code base + delta} without reading tensor bytes; see {@link DeltaPlanner}. */
-    public static OutputPlan plan(Checkpoint base, Checkpoint delta, boolean strict) {
-        return DeltaPlanner.plan(base, delta, DeltaPlanner.Direction.APPLY, strict);
+    /**
+     * Plans {@code base + delta} without reading tensor bytes; see {@link DeltaPlanner}. The recipes
+     * read through {@code baseReader} and {@code deltaReader} (over the same checkpoints), which must
+     * stay open until the plan is written.
+     */
+    public static OutputPlan plan(Checkpoint base, TensorRangeReader baseReader, Checkpoint delta,
+                                  TensorRangeReader deltaReader, boolean strict) {
+        return DeltaPlanner.plan(base, baseReader, delta, deltaReader, DeltaPlanner.Direction.APPLY, strict);
     }
 
     /**
@@ -60,8 +68,10 @@ public final class ApplyDelta {
      * @throws dev.ckpt.tools.ops.plan.PlanException when the checks fail (nothing written)
      */
     public static PlanReport run(Options o, ProgressListener listener) throws IOException {
-        try (Checkpoint base = Checkpoint.open(o.base()); Checkpoint delta = Checkpoint.open(o.delta())) {
-            OutputPlan plan = plan(base, delta, o.strict());
+        try (Checkpoint base = Checkpoint.open(o.base()); Checkpoint delta = Checkpoint.open(o.delta());
+             TensorRangeReader baseReader = new TensorRangeReader(base);
+             TensorRangeReader deltaReader = new TensorRangeReader(delta)) {
+            OutputPlan plan = plan(base, baseReader, delta, deltaReader, o.strict());
             return new PlanReport(plan, PlanExecution.execute(plan, o.out(), List.of(o.base(), o.delta()), o.dryRun(),
                     o.write(), listener));
         }

@@ -3,6 +3,7 @@ package dev.ckpt.tools.ops;
 import dev.ckpt.tools.ops.plan.PlanReport;
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.ProgressListener;
+import dev.ckpt.formats.TensorRangeReader;
 import dev.ckpt.formats.WriteOptions;
 import dev.ckpt.tools.ops.delta.DeltaPlanner;
 import dev.ckpt.tools.ops.plan.OutputPlan;
@@ -44,9 +45,14 @@ public final class MakeDelta {
     }
 
 
-    /** Plans {@code target - base} without reading tensor bytes. */
-    public static OutputPlan plan(Checkpoint base, Checkpoint target, boolean strict) {
-        return DeltaPlanner.plan(base, target, DeltaPlanner.Direction.MAKE, strict);
+    /**
+     * Plans {@code target - base} without reading tensor bytes; see {@link DeltaPlanner}. The recipes
+     * read through {@code baseReader} and {@code targetReader} (over the same checkpoints), which must
+     * stay open until the plan is written.
+     */
+    public static OutputPlan plan(Checkpoint base, TensorRangeReader baseReader, Checkpoint target,
+                                  TensorRangeReader targetReader, boolean strict) {
+        return DeltaPlanner.plan(base, baseReader, target, targetReader, DeltaPlanner.Direction.MAKE, strict);
     }
 
     /**
@@ -55,8 +61,10 @@ public final class MakeDelta {
      * @throws dev.ckpt.tools.ops.plan.PlanException when the checks fail (nothing written)
      */
     public static PlanReport run(Options o, ProgressListener listener) throws IOException {
-        try (Checkpoint base = Checkpoint.open(o.base()); Checkpoint target = Checkpoint.open(o.target())) {
-            OutputPlan plan = plan(base, target, o.strict());
+        try (Checkpoint base = Checkpoint.open(o.base()); Checkpoint target = Checkpoint.open(o.target());
+             TensorRangeReader baseReader = new TensorRangeReader(base);
+             TensorRangeReader targetReader = new TensorRangeReader(target)) {
+            OutputPlan plan = plan(base, baseReader, target, targetReader, o.strict());
             return new PlanReport(plan, PlanExecution.execute(plan, o.out(), List.of(o.base(), o.target()), o.dryRun(),
                     o.write(), listener));
         }

@@ -5,6 +5,7 @@ import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.PlannedTensor;
 import dev.ckpt.formats.SideFile;
 import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.formats.TensorRangeReader;
 import dev.ckpt.tools.ops.kernel.DeltaKernel;
 import dev.ckpt.tools.ops.kernel.Recipes;
 import dev.ckpt.tools.ops.plan.ConfigCheck;
@@ -54,9 +55,11 @@ public final class DeltaPlanner {
 
     /**
      * Plans the output. Errors are collected in the plan's diagnostics (nothing thrown for a
-     * mismatch); the checkpoints must stay open until the plan is written.
+     * mismatch); the checkpoints and the readers (over the same checkpoints, through which the
+     * recipes stream the tensor bytes) must stay open until the plan is written.
      */
-    public static OutputPlan plan(Checkpoint base, Checkpoint other, Direction dir, boolean strict) {
+    public static OutputPlan plan(Checkpoint base, TensorRangeReader baseReader, Checkpoint other,
+                                  TensorRangeReader otherReader, Direction dir, boolean strict) {
         Diagnostics d = new Diagnostics();
         String role = dir.role;
         base.problems().forEach(p -> d.warning("base: " + p));
@@ -81,7 +84,7 @@ public final class DeltaPlanner {
             Optional<TensorInfo> b = base.tensor(t.name());
             if (b.isEmpty()) {
                 if (!strict && isProjector(t.name())) {
-                    out.add(new PlannedTensor(t, Recipes.copy(other, t.name(), t.dtype())));
+                    out.add(new PlannedTensor(t, Recipes.streamedCopy(other, otherReader, t, t.dtype())));
                     changes.add(new TensorChange(t.name(), "copy", role + " (only in the " + role + ", absolute values)"));
                 } else {
                     notInBase.add(t.name());
@@ -90,7 +93,7 @@ public final class DeltaPlanner {
             }
             TensorInfo bi = b.get();
             if (isInvFreq(t.name()) && dir == Direction.APPLY && bi.shape().equals(t.shape())) {
-                out.add(new PlannedTensor(t, Recipes.copy(base, t.name(), t.dtype())));
+                out.add(new PlannedTensor(t, Recipes.streamedCopy(base, baseReader, bi, t.dtype())));
                 changes.add(new TensorChange(t.name(), "copy", "base (rotary buffer, never added)"));
                 continue;
             }
@@ -101,11 +104,11 @@ public final class DeltaPlanner {
                 continue;
             }
             if (bi.shape().equals(t.shape())) {
-                out.add(new PlannedTensor(t, Recipes.delta(base, other, t.name(), dir.op, t.dtype())));
+                out.add(new PlannedTensor(t, Recipes.delta(baseReader, bi, otherReader, t, dir.op)));
                 changes.add(new TensorChange(t.name(), dir.verb, "base, " + role));
             } else if (!strict && isVocabTensor(t.name()) && t.shape().rank() == 2 && bi.shape().rank() == 2
                     && t.shape().dim(1) == bi.shape().dim(1) && t.shape().dim(0) > bi.shape().dim(0)) {
-                out.add(new PlannedTensor(t, Recipes.delta(base, other, t.name(), dir.op, t.dtype())));
+                out.add(new PlannedTensor(t, Recipes.delta(baseReader, bi, otherReader, t, dir.op)));
                 changes.add(new TensorChange(t.name(), dir.verb + "-top-rows", "base rows 0.." + (bi.shape().dim(0) - 1)
                         + ", rows " + bi.shape().dim(0) + ".." + (t.shape().dim(0) - 1) + " from the " + role + " as stored"));
                 d.note(t.name() + ": " + role + " has " + t.shape().dim(0) + " rows, base " + bi.shape().dim(0)

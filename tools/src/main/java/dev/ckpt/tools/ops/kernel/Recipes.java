@@ -2,15 +2,20 @@ package dev.ckpt.tools.ops.kernel;
 
 import dev.ckpt.formats.Checkpoint;
 import dev.ckpt.formats.DType;
+import dev.ckpt.formats.FileCopyRecipe;
 import dev.ckpt.formats.MappedMemory;
+import dev.ckpt.formats.TensorInfo;
+import dev.ckpt.formats.TensorRangeReader;
 import dev.ckpt.formats.TensorRecipe;
 import dev.ckpt.formats.TensorView;
 import dev.ckpt.formats.numeric.FloatCodec;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The recipes shared by delta and LoRA plans. Each opens its input views only when the writer
- * fills the tensor, so planning touches no tensor bytes.
+ * The recipes of delta and LoRA plans. Each reads its inputs only when the writer fills the
+ * tensor, so planning touches no tensor bytes. merge-lora copies through mapped views
+ * ({@link #copy}); apply-delta and make-delta stream with positional reads ({@link #delta},
+ * {@link #streamedCopy}).
  */
 public final class Recipes {
     /** Bytes copied between releases of the mapped pages. */
@@ -48,11 +53,25 @@ public final class Recipes {
         };
     }
 
-    /** {@code other ± base} in f32, one rounding into {@code out}; see {@link DeltaKernel}. */
-    public static TensorRecipe delta(Checkpoint base, Checkpoint other, String name, DeltaKernel.Op op, DType out) {
-        return target -> {
-            Rows o = new ViewRows(other.view(name));
-            DeltaKernel.run(o, new ViewRows(base.view(name)), op, new SegmentSink(target, out, o.cols()));
-        };
+    /**
+     * {@code other ± base} in f32, one rounding into {@code other}'s dtype, streamed with positional
+     * reads (see {@link DeltaRecipe}); the readers must stay open until the tensor is written.
+     */
+    public static TensorRecipe delta(TensorRangeReader baseReader, TensorInfo base, TensorRangeReader otherReader,
+                                     TensorInfo other, DeltaKernel.Op op) {
+        return DeltaRecipe.combine(otherReader, other, baseReader, base, op);
+    }
+
+    /**
+     * {@code t}'s bytes from {@code source} as {@code out}, streamed with positional reads. A same-dtype
+     * copy of a tensor stored as a plain file range is a {@link FileCopyRecipe}, which the safetensors
+     * writer copies inside the kernel ({@code copy_file_range}) without passing through user space.
+     */
+    public static TensorRecipe streamedCopy(Checkpoint source, TensorRangeReader reader, TensorInfo t, DType out) {
+        DeltaRecipe read = DeltaRecipe.copy(reader, t, out);
+        if (out != t.dtype()) {
+            return read;
+        }
+        return source.fileRange(t.name()).<TensorRecipe>map(r -> new FileCopyRecipe(r, read)).orElse(read);
     }
 }
