@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.ConnectionPool;
+import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -39,6 +40,7 @@ public final class HubClient implements AutoCloseable {
 
     private final HubConfig config;
     private final OkHttpClient http;
+    private volatile OkHttpClient tls;
     private final ObjectMapper json = new ObjectMapper();
     private final String endpointOrigin;
 
@@ -46,13 +48,30 @@ public final class HubClient implements AutoCloseable {
     public HubClient(HubConfig config) {
         this.config = config;
         this.endpointOrigin = Urls.origin(config.endpoint());
-        this.http = new OkHttpClient.Builder()
+        // A cleartext endpoint (a mirror, `ckpt serve`) gets a client without TLS: building a TLS client parses the
+        // JDK trust store (~50 ms of CPU per run). The TLS client is made on the first https URL (a CDN redirect).
+        OkHttpClient.Builder b = new OkHttpClient.Builder()
                 .followRedirects(false).followSslRedirects(false)
                 .connectTimeout(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .readTimeout(config.stallTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .writeTimeout(config.stallTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .connectionPool(new ConnectionPool(64, 1, TimeUnit.MINUTES))
-                .build();
+                .connectionPool(new ConnectionPool(64, 1, TimeUnit.MINUTES));
+        boolean cleartext = config.endpoint().regionMatches(true, 0, "http://", 0, 7);
+        this.http = cleartext ? b.connectionSpecs(List.of(ConnectionSpec.CLEARTEXT)).build() : b.build();
+        this.tls = cleartext ? null : http;
+    }
+
+    /** The client for {@code url}: the endpoint's own, or (made once, sharing its pool) one that speaks TLS. */
+    private OkHttpClient http(String url) {
+        if (tls != null || !url.regionMatches(true, 0, "https://", 0, 8)) {
+            return http;
+        }
+        synchronized (this) {
+            if (tls == null) {
+                tls = http.newBuilder().connectionSpecs(List.of(ConnectionSpec.MODERN_TLS, ConnectionSpec.CLEARTEXT)).build();
+            }
+            return tls;
+        }
     }
 
     public HubConfig config() {
@@ -169,7 +188,7 @@ public final class HubClient implements AutoCloseable {
             if (fromByte > 0 || toByteInclusive >= 0) {
                 b.header("Range", "bytes=" + fromByte + "-" + (toByteInclusive >= 0 ? toByteInclusive : ""));
             }
-            Response r = http.newCall(b.build()).execute();
+            Response r = http(current).newCall(b.build()).execute();
             String location = r.header("Location");
             if (!r.isRedirect() || location == null) {
                 return r;
@@ -254,7 +273,7 @@ public final class HubClient implements AutoCloseable {
         while (true) {
             Response r;
             try {
-                r = http.newCall(req).execute();
+                r = http(req.url().toString()).newCall(req).execute();
             } catch (InterruptedIOException e) {
                 if (Thread.currentThread().isInterrupted()) {
                     throw e;
