@@ -59,7 +59,8 @@ final class PrefixHasher {
     }
 
     /**
-     * Hashes the prefix as it grows until the file is complete and hashed, or {@code failed} says a worker gave up.
+     * Hashes the prefix as it grows until the file is complete and hashed, or {@code failed} says a worker gave up
+     * (then it returns early, and the caller reports the worker's failure).
      *
      * @param workersDone true once every worker has ended
      * @throws IOException if the file cannot be read back, or the workers ended before the file was complete
@@ -77,6 +78,9 @@ final class PrefixHasher {
                     continue;
                 }
                 if (finished) {
+                    if (failed.getAsBoolean()) {
+                        return; // a worker failed after the check above: the caller reports its failure
+                    }
                     if (!parts.complete()) {
                         throw new IOException("download workers ended before the file was complete");
                     }
