@@ -4,19 +4,25 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ckpt.hub.HubException.Kind;
 import dev.ckpt.hub.internal.Backoff;
+import dev.ckpt.hub.internal.BodyResponse;
 import dev.ckpt.hub.internal.HubErrors;
+import dev.ckpt.hub.internal.OkBodyResponse;
+import dev.ckpt.hub.internal.PlainHttp;
 import dev.ckpt.hub.internal.Urls;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.ConnectionPool;
+import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -30,9 +36,11 @@ public final class HubClient implements AutoCloseable {
     private static final Pattern LINK_NEXT = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
     private static final String USER_AGENT = "ckpt/0.1.0; hf_hub/compatible; java/" + Runtime.version().feature();
     private static final int MAX_REDIRECTS = 10;
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
     private final HubConfig config;
     private final OkHttpClient http;
+    private volatile OkHttpClient tls;
     private final ObjectMapper json = new ObjectMapper();
     private final String endpointOrigin;
 
@@ -40,13 +48,30 @@ public final class HubClient implements AutoCloseable {
     public HubClient(HubConfig config) {
         this.config = config;
         this.endpointOrigin = Urls.origin(config.endpoint());
-        this.http = new OkHttpClient.Builder()
+        // A cleartext endpoint (a mirror, `ckpt serve`) gets a client without TLS: building a TLS client parses the
+        // JDK trust store (~50 ms of CPU per run). The TLS client is made on the first https URL (a CDN redirect).
+        OkHttpClient.Builder b = new OkHttpClient.Builder()
                 .followRedirects(false).followSslRedirects(false)
-                .connectTimeout(10, TimeUnit.SECONDS)
+                .connectTimeout(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .readTimeout(config.stallTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .writeTimeout(config.stallTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .connectionPool(new ConnectionPool(64, 1, TimeUnit.MINUTES))
-                .build();
+                .connectionPool(new ConnectionPool(64, 1, TimeUnit.MINUTES));
+        boolean cleartext = config.endpoint().regionMatches(true, 0, "http://", 0, 7);
+        this.http = cleartext ? b.connectionSpecs(List.of(ConnectionSpec.CLEARTEXT)).build() : b.build();
+        this.tls = cleartext ? null : http;
+    }
+
+    /** The client for {@code url}: the endpoint's own, or (made once, sharing its pool) one that speaks TLS. */
+    private OkHttpClient http(String url) {
+        if (tls != null || !url.regionMatches(true, 0, "https://", 0, 8)) {
+            return http;
+        }
+        synchronized (this) {
+            if (tls == null) {
+                tls = http.newBuilder().connectionSpecs(List.of(ConnectionSpec.MODERN_TLS, ConnectionSpec.CLEARTEXT)).build();
+            }
+            return tls;
+        }
     }
 
     public HubConfig config() {
@@ -163,9 +188,49 @@ public final class HubClient implements AutoCloseable {
             if (fromByte > 0 || toByteInclusive >= 0) {
                 b.header("Range", "bytes=" + fromByte + "-" + (toByteInclusive >= 0 ? toByteInclusive : ""));
             }
-            Response r = http.newCall(b.build()).execute();
+            Response r = http(current).newCall(b.build()).execute();
             String location = r.header("Location");
             if (!r.isRedirect() || location == null) {
+                return r;
+            }
+            r.close();
+            String next = URI.create(current).resolve(location).toString();
+            if (!Urls.origin(next).equals(Urls.origin(current))) {
+                auth = false;
+            }
+            current = next;
+        }
+        throw new HubException(Kind.BAD_RESPONSE, 0, "too many redirects from " + Urls.printable(url));
+    }
+
+    /**
+     * As {@link #openRange}, as a {@link BodyResponse}: cleartext hops go through {@link PlainHttp} (bodies read
+     * straight into the caller's buffer), https and proxied ones through OkHttp. Redirects are followed by hand and
+     * a hop to another origin drops the token, as in {@link #openRange}.
+     */
+    public BodyResponse openBody(String url, boolean sendAuth, long fromByte, long toByteInclusive) throws IOException {
+        String current = url;
+        boolean auth = sendAuth && Urls.origin(url).equals(endpointOrigin);
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            BodyResponse r;
+            if (PlainHttp.usable(current)) {
+                Map<String, String> h = new LinkedHashMap<>();
+                okhttp3.Headers same = anonymous(current).build().headers(); // the very headers OkHttp would send
+                for (int i = 0; i < same.size(); i++) {
+                    h.put(same.name(i), same.value(i));
+                }
+                if (auth && config.hasToken()) {
+                    h.put("Authorization", "Bearer " + config.token());
+                }
+                if (fromByte > 0 || toByteInclusive >= 0) {
+                    h.put("Range", "bytes=" + fromByte + "-" + (toByteInclusive >= 0 ? toByteInclusive : ""));
+                }
+                r = PlainHttp.get(current, h, CONNECT_TIMEOUT, config.stallTimeout());
+            } else {
+                return new OkBodyResponse(openRange(current, auth, fromByte, toByteInclusive));
+            }
+            String location = r.header("Location");
+            if (r.code() < 300 || r.code() > 399 || r.code() == 304 || location == null) {
                 return r;
             }
             r.close();
@@ -208,7 +273,7 @@ public final class HubClient implements AutoCloseable {
         while (true) {
             Response r;
             try {
-                r = http.newCall(req).execute();
+                r = http(req.url().toString()).newCall(req).execute();
             } catch (InterruptedIOException e) {
                 if (Thread.currentThread().isInterrupted()) {
                     throw e;

@@ -5,7 +5,6 @@ import dev.ckpt.hub.HubException;
 import dev.ckpt.hub.HubException.Kind;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -15,20 +14,23 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
-import okhttp3.Response;
 
 /**
  * Downloads one file into its {@code .incomplete} path: resumes what earlier runs left (sidecar or length),
  * splits the rest into ranges fetched on up to {@code connectionsPerFile} connections (hf_transfer's design),
  * retries each range from where it stopped (resets, stalls, 5xx, 429 with Retry-After), restarts on 416 or
  * a server that ignores Range, and hashes the bytes (sha256 / git sha1 from the etag) while they arrive.
- * Memory is bounded: one 256 KiB buffer per connection plus one for hashing.
+ * Memory is bounded: three 1 MiB direct buffers per connection (one receiving, the others being hashed) plus one
+ * for hashing bytes read back from the file.
  */
 public final class FileFetch {
-    private static final int BUFFER_BYTES = 256 * 1024;
+    private static final int BUFFER_BYTES = 1 << 20;
+    private static final int BUFFERS_PER_CONNECTION = 3;
 
     /**
      * Tuning knobs.
@@ -124,7 +126,7 @@ public final class FileFetch {
             ConcurrentLinkedQueue<Parts.Segment> queue = new ConcurrentLinkedQueue<>();
             parts.segments().stream().filter(s -> !s.complete()).forEach(queue::add);
             ContentHash hash = ContentHash.forEtag(etag, size);
-            // the network threads only write; this thread hashes the contiguous prefix as it grows (pipelined)
+            // the network threads write; this thread hashes the contiguous prefix as it grows (pipelined)
             fetchRanges(url, sendAuth, size, parts, ch, progress, name, queue, hash, split);
             if (ch.size() != size) {
                 ch.truncate(size);
@@ -133,30 +135,41 @@ public final class FileFetch {
         }
     }
 
-    /** Segments on up to connectionsPerFile virtual threads (one when not splitting); this thread hashes the growing prefix. */
+    /** Segments on up to connectionsPerFile threads (one when not splitting); this thread hashes the growing prefix. */
     private void fetchRanges(String url, boolean sendAuth, long size, Parts parts, FileChannel ch, Progress progress,
             String name, ConcurrentLinkedQueue<Parts.Segment> queue, ContentHash hash, boolean split) throws IOException {
         int workers = Math.max(1, Math.min(split ? tuning.connectionsPerFile() : 1, queue.size()));
         AtomicReference<IOException> failure = new AtomicReference<>();
+        PrefixHasher hasher = new PrefixHasher(hash, ch, parts);
+        // Cleartext bodies block in SocketChannel reads, which an interrupt aborts on platform threads too, and
+        // platform threads skip the virtual-thread poller round trip per read. OkHttp's sockets only honour an
+        // interrupt on virtual threads, so those stay virtual (a failure elsewhere then ends them at once).
+        Thread.Builder builder = PlainHttp.usable(url) ? Thread.ofPlatform().daemon() : Thread.ofVirtual();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < workers; i++) {
-            threads.add(Thread.ofVirtual().name("ckpt-range-" + name + "-" + i).start(() -> {
+            threads.add(builder.name("ckpt-range-" + name + "-" + i).start(() -> {
+                BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS_PER_CONNECTION);
+                for (int b = 0; b < BUFFERS_PER_CONNECTION; b++) {
+                    free.add(ByteBuffer.allocateDirect(BUFFER_BYTES));
+                }
                 Parts.Segment s;
                 while (failure.get() == null && (s = queue.poll()) != null) {
                     try {
-                        fetchSegment(url, sendAuth, size, s, parts, ch, progress, name);
+                        fetchSegment(url, sendAuth, size, s, parts, ch, progress, name, hasher, free);
                     } catch (IOException e) {
                         failure.compareAndSet(null, e);
                     }
                 }
             }));
         }
+        boolean followed = false;
         try {
-            hashFollowing(ch, parts, hash, threads, failure);
+            hasher.follow(() -> threads.stream().noneMatch(Thread::isAlive), () -> failure.get() != null);
+            followed = true;
         } finally {
             for (Thread t : threads) {
-                if (failure.get() != null) {
-                    t.interrupt();
+                if (failure.get() != null || !followed) {
+                    t.interrupt(); // a worker may wait for a buffer that only the hashing thread gives back
                 }
                 joinQuietly(t);
             }
@@ -169,52 +182,16 @@ public final class FileFetch {
         }
     }
 
-    /** Hashes the written prefix as it grows, until the file is complete or a worker failed. */
-    private static void hashFollowing(FileChannel ch, Parts parts, ContentHash hash, List<Thread> threads,
-            AtomicReference<IOException> failure) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-        long hashed = 0;
-        while (failure.get() == null) {
-            boolean finished = threads.stream().noneMatch(Thread::isAlive); // read before the frontier
-            long frontier = parts.frontier();
-            if (hash != null && frontier > hashed) {
-                while (hashed < frontier) {
-                    buf.clear().limit((int) Math.min(buf.capacity(), frontier - hashed));
-                    int n = ch.read(buf, hashed);
-                    if (n <= 0) {
-                        throw new EOFException("short read while hashing " + hashed);
-                    }
-                    buf.flip();
-                    hash.update(buf);
-                    hashed += n;
-                }
-            } else if (finished) {
-                if (!parts.complete() && failure.get() == null) {
-                    throw new IOException("download workers ended before the file was complete");
-                }
-                return;
-            } else {
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted");
-                }
-            }
-        }
-    }
-
     /** Fetches one segment to completion, resuming from the last written byte after failures. */
     private void fetchSegment(String url, boolean sendAuth, long size, Parts.Segment s, Parts parts, FileChannel ch,
-            Progress progress, String name) throws IOException {
+            Progress progress, String name, PrefixHasher hasher, BlockingQueue<ByteBuffer> free) throws IOException {
         Backoff backoff = new Backoff(tuning.retryBaseDelay(), tuning.maxRetries());
-        byte[] buf = new byte[BUFFER_BYTES];
         while (!s.complete()) {
             long from = s.start() + s.done();
             boolean whole = from == 0 && s.end() == size;
             try {
                 acquire();
-                try (Response r = client.openRange(url, sendAuth, from, whole ? -1 : s.end() - 1)) {
+                try (BodyResponse r = client.openBody(url, sendAuth, from, whole ? -1 : s.end() - 1)) {
                     int code = r.code();
                     if (code == 416) {
                         throw new RestartException("the server refused the resume range (HTTP 416)", false);
@@ -223,20 +200,18 @@ public final class FileFetch {
                         throw new RestartException("the server ignores Range requests", true);
                     }
                     if (code != 200 && code != 206) {
-                        if (HubErrors.retryable(code) && backoff.sleep(HubErrors.retryAfter(r))) {
+                        if (HubErrors.retryable(code) && backoff.sleep(HubErrors.retryAfter(r::header))) {
                             progress.retrying(name + ": HTTP " + code + ", retrying");
                             continue;
                         }
                         throw new HubException(code == 429 ? Kind.RATE_LIMITED : Kind.SERVER, code, name + ": HTTP " + code
-                                + " from " + Urls.printable(r.request().url().toString()) + " after "
+                                + " from " + Urls.printable(r.url()) + " after "
                                 + backoff.failures() + " retries");
                     }
                     if (code == 206 && !contentRangeStartsAt(r.header("Content-Range"), from)) {
                         throw new RestartException("the server answered a different range than asked", true);
                     }
-                    try (InputStream in = r.body().byteStream()) {
-                        copyBody(in, s, parts, ch, progress, backoff, buf, size);
-                    }
+                    copyBody(r, s, parts, ch, progress, backoff, size, hasher, free);
                 } finally {
                     connections.release();
                 }
@@ -256,44 +231,69 @@ public final class FileFetch {
         }
     }
 
-    /** Copies a response body into segment {@code s} in whole buffers, keeping bytes that arrived before a failure. */
-    private static void copyBody(InputStream in, Parts.Segment s, Parts parts, FileChannel ch, Progress progress,
-            Backoff backoff, byte[] buf, long size) throws IOException {
-        while (!s.complete()) {
-            int want = (int) Math.min(buf.length, s.length() - s.done());
-            int n = 0;
-            IOException broken = null;
-            boolean eof = false;
-            while (n < want) { // whole buffers: one write per 256 KiB, not one per 8 KiB segment
-                try {
-                    int got = in.read(buf, n, want - n);
-                    if (got < 0) {
-                        eof = true;
+    /**
+     * Copies a response body into segment {@code s} in whole buffers (one positional write per MiB), keeping bytes
+     * that arrived before a failure; a buffer that continues the written prefix goes to the hasher, else it is reused.
+     */
+    private static void copyBody(BodyResponse in, Parts.Segment s, Parts parts, FileChannel ch, Progress progress,
+            Backoff backoff, long size, PrefixHasher hasher, BlockingQueue<ByteBuffer> free) throws IOException {
+        ByteBuffer buf = take(free);
+        try {
+            while (!s.complete()) {
+                buf.clear().limit((int) Math.min(buf.capacity(), s.length() - s.done()));
+                IOException broken = null;
+                boolean eof = false;
+                while (buf.hasRemaining()) {
+                    try {
+                        if (in.read(buf) < 0) {
+                            eof = true;
+                            break;
+                        }
+                    } catch (IOException e) {
+                        broken = e; // keep what arrived before the failure
                         break;
                     }
-                    n += got;
-                } catch (IOException e) {
-                    broken = e; // keep what arrived before the failure
-                    break;
+                }
+                buf.flip();
+                int n = buf.remaining();
+                if (n > 0) {
+                    long at = s.start() + s.done();
+                    ByteBuffer w = buf.duplicate();
+                    while (w.hasRemaining()) {
+                        ch.write(w, at + w.position());
+                    }
+                    if (hasher.offer(at, buf, free)) {
+                        buf = null; // the hasher gives it back to `free` once hashed
+                    }
+                    parts.advance(s, n);
+                    progress.transferred(n);
+                    backoff.reset();
+                    parts.persistEverySecond();
+                    if (buf == null) {
+                        buf = take(free);
+                    }
+                }
+                if (broken != null) {
+                    throw broken;
+                }
+                if (eof && !s.complete()) {
+                    throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
                 }
             }
-            if (n > 0) {
-                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
-                long at = s.start() + s.done();
-                while (bb.hasRemaining()) {
-                    at += ch.write(bb, at);
-                }
-                parts.advance(s, n);
-                progress.transferred(n);
-                backoff.reset();
-                parts.persistEverySecond();
+        } finally {
+            if (buf != null) {
+                free.offer(buf);
             }
-            if (broken != null) {
-                throw broken;
-            }
-            if (eof && !s.complete()) {
-                throw new EOFException("connection closed after " + (s.start() + s.done()) + " of " + size + " bytes");
-            }
+        }
+    }
+
+    /** The next free buffer of this connection (waits while the hasher still holds all of them). */
+    private static ByteBuffer take(BlockingQueue<ByteBuffer> free) throws InterruptedIOException {
+        try {
+            return free.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
         }
     }
 

@@ -88,7 +88,12 @@ public final class HubErrors {
 
     /** The wait a 429/503 asks for (Retry-After seconds or date, or RateLimit t=N), or null. */
     public static Duration retryAfter(Response r) {
-        String ra = r.header("Retry-After");
+        return retryAfter(r::header);
+    }
+
+    /** As {@link #retryAfter(Response)}, with the headers given as a lookup by name. */
+    public static Duration retryAfter(java.util.function.UnaryOperator<String> header) {
+        String ra = header.apply("Retry-After");
         if (ra != null) {
             try {
                 return Duration.ofSeconds(Math.max(0, Long.parseLong(ra.trim())));
@@ -102,7 +107,7 @@ public final class HubErrors {
                 }
             }
         }
-        String rl = r.header("RateLimit");
+        String rl = header.apply("RateLimit");
         if (rl != null) {
             Matcher m = RATELIMIT_T.matcher(rl);
             if (m.find()) {

@@ -94,9 +94,11 @@ final class ResolveHandler {
                 if (n <= 0) {
                     throw new IOException("file shrank while serving: " + f.file());
                 }
+                // pace before sending: a cap that slept after the last piece would let a client that does not
+                // wait for the end of the exchange (a fresh connection per range) get every piece at full speed
+                throttle(pos + n - from, t0);
                 os.write(buf.array(), 0, n);
                 pos += n;
-                throttle(pos - from, t0);
             }
         }
     }
