@@ -1,5 +1,6 @@
 package dev.ckpt.formats.gguf;
 
+import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.ProgressListener;
 import dev.ckpt.formats.TensorRecipe;
 import dev.ckpt.formats.WriteReport;
@@ -34,7 +35,8 @@ import java.time.Duration;
  * infos with offsets packed and aligned exactly as llama.cpp requires) is serialized in memory; the
  * data section is sized up front and mapped; then every tensor chunk is filled in place by worker
  * threads. The output is a sibling temp file, forced to disk and atomically renamed: a failure leaves
- * any previous file untouched. Heap use is the header plus what the chunk fillers allocate.
+ * any previous file untouched. Heap use is the header plus what the chunk fillers allocate; the pages of
+ * each finished tensor are released from the resident set (see {@link MappedMemory}).
  */
 public final class GgufWriter {
     private GgufWriter() {
@@ -179,9 +181,11 @@ public final class GgufWriter {
         }
         List<Job> jobs = new ArrayList<>();
         AtomicInteger[] remaining = new AtomicInteger[tensors.size()];
+        MemorySegment[] targets = new MemorySegment[tensors.size()];
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
             MemorySegment target = data.asSlice(offsets[i], t.byteSize());
+            targets[i] = target;
             int chunks = t.source().chunkCount();
             remaining[i] = new AtomicInteger(chunks);
             if (chunks == 0) {
@@ -194,6 +198,10 @@ public final class GgufWriter {
         long[] done = new long[2];
         java.util.function.IntConsumer chunkDone = i -> {
             if (remaining[i].decrementAndGet() == 0) {
+                // The whole output is one READ_WRITE mapping: drop a finished tensor's pages from the resident
+                // set (they stay dirty in the page cache until written back), so resident memory does not
+                // grow with the file, whether or not the source released its own chunks.
+                MappedMemory.release(targets[i]);
                 Tensor t = tensors.get(i);
                 synchronized (done) {
                     done[0]++;

@@ -7,8 +7,9 @@ import java.nio.ByteOrder;
 
 /**
  * Bulk little-endian conversions between the float dtypes (F32, F16, BF16; F64 to and from float),
- * rounding exactly as {@link F16#fromFloat} and {@link Bf16#fromFloat}. Work goes through small
- * per-call arrays of {@link #CHUNK_ELEMENTS} elements, so memory stays bounded for any tensor size.
+ * rounding exactly as {@link F16#fromFloat} and {@link Bf16#fromFloat}. {@link #decode} and
+ * {@link #encode} read and write the segment element by element and allocate no arrays (they run once
+ * per row in the quantizer); {@link #convert} uses one array of {@link #CHUNK_ELEMENTS} floats per call.
  * Stateless and thread-safe.
  */
 public final class FloatCodec {
@@ -36,23 +37,17 @@ public final class FloatCodec {
         switch (type) {
             case F32 -> MemorySegment.copy(src, LE_FLOAT, srcByteOffset, dst, dstOff, count);
             case F16 -> {
-                short[] tmp = new short[Math.min(count, CHUNK_ELEMENTS)];
-                for (int done = 0; done < count; done += tmp.length) {
-                    int n = Math.min(tmp.length, count - done);
-                    MemorySegment.copy(src, LE_SHORT, srcByteOffset + 2L * done, tmp, 0, n);
-                    for (int i = 0; i < n; i++) {
-                        dst[dstOff + done + i] = Float.float16ToFloat(tmp[i]);
-                    }
+                // Element by element from the segment: no staging array, so decoding a row allocates nothing
+                // (quantize decodes one row at a time; per-row arrays were most of its garbage).
+                MemorySegment s = src.asSlice(srcByteOffset, 2L * count);
+                for (int i = 0; i < count; i++) {
+                    dst[dstOff + i] = Float.float16ToFloat(s.get(LE_SHORT, 2L * i));
                 }
             }
             case BF16 -> {
-                short[] tmp = new short[Math.min(count, CHUNK_ELEMENTS)];
-                for (int done = 0; done < count; done += tmp.length) {
-                    int n = Math.min(tmp.length, count - done);
-                    MemorySegment.copy(src, LE_SHORT, srcByteOffset + 2L * done, tmp, 0, n);
-                    for (int i = 0; i < n; i++) {
-                        dst[dstOff + done + i] = Float.intBitsToFloat((tmp[i] & 0xFFFF) << 16);
-                    }
+                MemorySegment s = src.asSlice(srcByteOffset, 2L * count);
+                for (int i = 0; i < count; i++) {
+                    dst[dstOff + i] = Float.intBitsToFloat((s.get(LE_SHORT, 2L * i) & 0xFFFF) << 16);
                 }
             }
             case F64 -> {
@@ -72,16 +67,17 @@ public final class FloatCodec {
     public static void encode(float[] src, int srcOff, int count, DType type, MemorySegment dst, long dstByteOffset) {
         switch (type) {
             case F32 -> MemorySegment.copy(src, srcOff, dst, LE_FLOAT, dstByteOffset, count);
-            case F16, BF16 -> {
-                short[] tmp = new short[Math.min(count, CHUNK_ELEMENTS)];
-                for (int done = 0; done < count; done += tmp.length) {
-                    int n = Math.min(tmp.length, count - done);
-                    if (type == DType.F16) {
-                        toF16(src, srcOff + done, tmp, n);
-                    } else {
-                        toBf16(src, srcOff + done, tmp, n);
-                    }
-                    MemorySegment.copy(tmp, 0, dst, LE_SHORT, dstByteOffset + 2L * done, n);
+            case F16 -> {
+                // Straight into the segment, as decode reads: no per-call staging array.
+                MemorySegment d = dst.asSlice(dstByteOffset, 2L * count);
+                for (int i = 0; i < count; i++) {
+                    d.set(LE_SHORT, 2L * i, F16.fromFloat(src[srcOff + i]));
+                }
+            }
+            case BF16 -> {
+                MemorySegment d = dst.asSlice(dstByteOffset, 2L * count);
+                for (int i = 0; i < count; i++) {
+                    d.set(LE_SHORT, 2L * i, Bf16.fromFloat(src[srcOff + i]));
                 }
             }
             case F64 -> {
@@ -146,18 +142,6 @@ public final class FloatCodec {
             for (int b = 0; b < 65536; b++) {
                 BF16_TO_F16[b] = F16.fromFloat(Bf16.toFloat((short) b));
             }
-        }
-    }
-
-    private static void toF16(float[] src, int off, short[] dst, int n) {
-        for (int i = 0; i < n; i++) {
-            dst[i] = F16.fromFloat(src[off + i]);
-        }
-    }
-
-    private static void toBf16(float[] src, int off, short[] dst, int n) {
-        for (int i = 0; i < n; i++) {
-            dst[i] = Bf16.fromFloat(src[off + i]);
         }
     }
 

@@ -12,13 +12,16 @@ import java.lang.foreign.ValueLayout;
 /**
  * Encodes f32 rows as a ggml type and turns a {@link RowSource} into a chunked
  * {@link GgufWriter.TensorSource}: chunks are row ranges of about {@link #CHUNK_BYTES} input, filled
- * in parallel by the writer's workers; each chunk uses one row of scratch.
+ * in parallel by the writer's workers. Scratch rows and codes are per-thread arrays reused across chunks
+ * (no garbage per chunk), and every chunk releases the mapped pages it read and wrote.
  */
 public final class RowEncoder {
     /** Target f32 bytes per chunk. */
     public static final long CHUNK_BYTES = 4L << 20;
     /** Target elements per codec call (whole rows, at least one). */
     static final int BATCH_ELEMENTS = 16384;
+    /** Chunks before the current one whose pages are released again (see {@code fill}). */
+    static final int RELEASE_BEHIND_CHUNKS = 2;
 
     private final GgmlType type;
     private final BlockCodec codec;
@@ -70,7 +73,7 @@ public final class RowEncoder {
                 long start = chunk * rowsPerChunk;
                 long end = Math.min(rows, start + rowsPerChunk);
                 if (codec == null) {
-                    float[] row = new float[n];
+                    float[] row = ScratchArrays.ENCODER.floats(n);
                     for (long r = start; r < end; r++) {
                         src.read(r, row);
                         encode(row, n, tensorBytes, r * rowBytes, null);
@@ -79,8 +82,8 @@ public final class RowEncoder {
                     // several rows per codec call: blocks never span rows, so quantizing consecutive rows
                     // at once gives the same bytes, and the row-wide lane searches get longer loops
                     int batch = (int) Math.max(1, Math.min(end - start, BATCH_ELEMENTS / Math.max(1, n)));
-                    float[] rowsBuf = new float[batch * n];
-                    byte[] scratch = new byte[(int) (batch * rowBytes)];
+                    float[] rowsBuf = ScratchArrays.ENCODER.floats(batch * n);
+                    byte[] scratch = ScratchArrays.ENCODER.bytes((int) (batch * rowBytes));
                     for (long r = start; r < end; r += batch) {
                         int k = (int) Math.min(batch, end - r);
                         for (int i = 0; i < k; i++) {
@@ -91,8 +94,12 @@ public final class RowEncoder {
                                 (int) (k * rowBytes));
                     }
                 }
-                src.release(start, end);
-                MappedMemory.release(tensorBytes.asSlice(start * rowBytes, (end - start) * rowBytes));
+                // Drop this chunk's input and output pages from the resident set, and those of the two chunks
+                // before it: a fault maps a whole page-cache folio (up to 2 MiB), so pages of a chunk released
+                // earlier come back when a neighbour faults; the workers run chunks in about ascending order.
+                long from = Math.max(0, start - RELEASE_BEHIND_CHUNKS * rowsPerChunk);
+                src.release(from, end);
+                MappedMemory.release(tensorBytes.asSlice(from * rowBytes, (end - from) * rowBytes));
             }
         };
     }

@@ -9,6 +9,7 @@ import dev.ckpt.formats.numeric.FloatCodec;
 import dev.ckpt.tools.quant.BlockCodec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.LongUnaryOperator;
 
 /**
  * A tensor read row by row as f32: {@link #rows()} rows of {@link #rowLength()} elements, random
@@ -28,7 +29,7 @@ public interface RowSource {
             read(row, dst);
             return;
         }
-        float[] tmp = new float[rowLength()];
+        float[] tmp = new float[rowLength()]; // fallback only: the sources here override this method
         read(row, tmp);
         System.arraycopy(tmp, 0, dst, dstOff, tmp.length);
     }
@@ -117,9 +118,14 @@ public interface RowSource {
             }
 
             public void read(long row, float[] dst) {
-                byte[] raw = new byte[(int) rowBytes];
-                MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, row * rowBytes, raw, 0, raw.length);
-                codec.dequantize(raw, 0, rowLength, dst, 0);
+                read(row, dst, 0);
+            }
+
+            public void read(long row, float[] dst, int dstOff) {
+                // the raw row goes through a per-thread array: one allocation per row was garbage at input rate
+                byte[] raw = ScratchArrays.DEQUANT.bytes((int) rowBytes);
+                MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, row * rowBytes, raw, 0, (int) rowBytes);
+                codec.dequantize(raw, 0, rowLength, dst, dstOff);
             }
 
             public void release(long from, long to) {
@@ -128,8 +134,12 @@ public interface RowSource {
         };
     }
 
-    /** This source with rows reordered: output row r reads row {@code map(r)}. */
-    default RowSource reordered(java.util.function.LongUnaryOperator map) {
+    /**
+     * This source with rows reordered: output row r reads row {@code map(r)}. {@link #release} of output
+     * rows {@code [from, to)} releases the source rows from the smallest to the largest they read (for
+     * the rotary permutation, the same heads), so a reordered tensor streams as flat as a plain one.
+     */
+    default RowSource reordered(LongUnaryOperator map) {
         RowSource base = this;
         return new RowSource() {
             public long rows() {
@@ -142,6 +152,26 @@ public interface RowSource {
 
             public void read(long row, float[] dst) {
                 base.read(map.applyAsLong(row), dst);
+            }
+
+            public void read(long row, float[] dst, int dstOff) {
+                base.read(map.applyAsLong(row), dst, dstOff);
+            }
+
+            public void release(long from, long to) {
+                if (from >= to) {
+                    return;
+                }
+                long lo = Long.MAX_VALUE;
+                long hi = Long.MIN_VALUE;
+                for (long r = from; r < to; r++) {
+                    long s = map.applyAsLong(r);
+                    lo = Math.min(lo, s);
+                    hi = Math.max(hi, s);
+                }
+                // Rows in between that other chunks still need are only dropped from this process's
+                // page tables, not from the page cache: a later read maps them again.
+                base.release(lo, hi + 1);
             }
         };
     }
