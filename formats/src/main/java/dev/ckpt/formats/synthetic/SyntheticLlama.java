@@ -219,7 +219,8 @@ public final class SyntheticLlama {
         return c;
     }
 
-    private static long fnv1a(String s) {
+    /** FNV-1a of the UTF-8 name: each tensor's seed, so a tensor's values do not depend on the others. */
+    static long fnv1a(String s) {
         long h = 0xcbf29ce484222325L;
         for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
             h = (h ^ (b & 0xff)) * 0x100000001b3L;

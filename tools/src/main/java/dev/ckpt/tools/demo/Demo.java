@@ -30,6 +30,7 @@ public final class Demo {
                 new DeltaStep(),
                 new LoraStep(),
                 new QuantizeStep(),
+                new LlavaGgufStep(),
                 new VerifyStep());
     }
 

@@ -1,13 +1,20 @@
 package dev.ckpt.tools.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ckpt.tools.cli.ExitCodes;
+import dev.ckpt.formats.gguf.GgufFile;
+import dev.ckpt.formats.synthetic.SyntheticLlava;
+import dev.ckpt.tools.gguf.MmprojFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DemoTest {
     @Test
@@ -17,7 +24,28 @@ class DemoTest {
         assertThat(failed).as(out.toString()).isZero();
         assertThat(out.toString()).contains("[1/", "convert to f16: ok", "demo ok")
                 .contains("; rebuilt passed vs model + delta in f32 (max |dlogit| ")
-                .contains("; merged passed vs model + LoRA at run time (max |dlogit| ");
+                .contains("; merged passed vs model + LoRA at run time (max |dlogit| ")
+                .contains("LLaVA to GGUF f16 + mmproj, verified: ok: ", "16 image patches + ", "top-1 1.00, max |dlogit| 0.0, ");
+    }
+
+    @Test
+    void theLlavaStepFailsWhenTheMmprojDoesNotMatchItsSource(@TempDir Path tmp) throws Exception {
+        DemoContext ctx = new DemoContext(tmp, tmp.resolve("unused"), new HashMap<>(), new PrintWriter(new StringWriter()));
+        assertThat(new LlavaGgufStep().run(ctx)).contains("top-1 1.00");
+        Path src = ctx.artifacts().get("llava");
+        Path model = ctx.artifacts().get("llava.gguf");
+        Path mmproj = ctx.artifacts().get("llava.mmproj.gguf");
+        int lm;
+        int mm;
+        try (GgufFile a = GgufFile.open(model); GgufFile b = GgufFile.open(mmproj)) {
+            lm = a.ggufTensors().size();
+            mm = b.ggufTensors().size();
+        }
+        var pair = new LlavaGgufStep.Pair(model, lm, mmproj, mm);
+        int patches = SyntheticLlava.Options.tiny().patchCount();
+        MmprojFiles.scale(mmproj, "mm.0.weight", 0); // the image features change, the text weights do not
+        assertThatThrownBy(() -> LlavaGgufStep.verify(src, pair, patches)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("GGUF + mmproj pair failed verification: max-abs-logit-delta: ");
     }
 
     @Test
