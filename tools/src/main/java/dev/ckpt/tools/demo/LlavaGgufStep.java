@@ -28,6 +28,10 @@ public final class LlavaGgufStep implements DemoStep {
     record Pair(Path model, int modelTensors, Path mmproj, int mmprojTensors) {
     }
 
+    /** The pair and the tensor count of the checkpoint it came from. */
+    record Export(Pair pair, int sourceTensors) {
+    }
+
     @Override
     public String name() {
         return "LLaVA to GGUF f16 + mmproj, verified";
@@ -38,11 +42,8 @@ public final class LlavaGgufStep implements DemoStep {
         SyntheticLlava.Options o = SyntheticLlava.Options.tiny();
         Path src = ctx.workDir().resolve("tiny-llava");
         SyntheticLlava.write(src, o);
-        int srcTensors;
-        try (Checkpoint ck = Checkpoint.open(src)) {
-            srcTensors = ck.tensors().size();
-        }
-        Pair pair = export(src, ctx.workDir().resolve("llava-f16.gguf"), ctx.workDir().resolve("llava-f16.mmproj.gguf"));
+        Export e = export(src, ctx.workDir().resolve("llava-f16.gguf"), ctx.workDir().resolve("llava-f16.mmproj.gguf"));
+        Pair pair = e.pair();
         ctx.artifacts().put("llava", src);
         ctx.artifacts().put("llava.gguf", pair.model());
         ctx.artifacts().put("llava.mmproj.gguf", pair.mmproj());
@@ -53,7 +54,7 @@ public final class LlavaGgufStep implements DemoStep {
                         + "%s (%d tensors, language model) + %s (%d tensors, CLIP cut at layer -2 + projector); pair vs source, "
                         + "image included: %d image patches + %d text tokens in the prefill, all %d tensors of both files used, "
                         + "top-1 %.2f, max |dlogit| %.2g, KL %.1e over %d positions",
-                srcTensors, o.visionLayers(), pair.model().getFileName(), pair.modelTensors(), pair.mmproj().getFileName(),
+                e.sourceTensors(), o.visionLayers(), pair.model().getFileName(), pair.modelTensors(), pair.mmproj().getFileName(),
                 pair.mmprojTensors(), o.patchCount(), textTokens, r.tensorCount(), c.top1Agreement(), c.maxAbsLogitDelta(),
                 c.meanKl(), c.positions());
     }
@@ -62,7 +63,7 @@ public final class LlavaGgufStep implements DemoStep {
      * The library calls of {@code convert --to gguf} for a LLaVA source: the mmproj (tower inside the
      * checkpoint) first, then the language model, which leaves the vision tensors out.
      */
-    static Pair export(Path src, Path model, Path mmproj) throws IOException {
+    static Export export(Path src, Path model, Path mmproj) throws IOException {
         try (Checkpoint ck = Checkpoint.open(src)) {
             ck.requireNoProblems();
             if (!MmprojExport.isLlava(ck) || !MmprojExport.hasInnerTower(ck)) {
@@ -72,7 +73,7 @@ public final class LlavaGgufStep implements DemoStep {
             GgufExport.Plan mmPlan = MmprojExport.plan(ck, null, TYPE);
             GgufExport.write(mmPlan, mmproj, false, 0);
             GgufExport.write(plan, model, false, 0);
-            return new Pair(model, plan.tensors().size(), mmproj, mmPlan.tensors().size());
+            return new Export(new Pair(model, plan.tensors().size(), mmproj, mmPlan.tensors().size()), ck.tensors().size());
         }
     }
 
