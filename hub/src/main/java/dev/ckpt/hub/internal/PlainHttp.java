@@ -27,6 +27,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class PlainHttp {
     private static final boolean ENABLED = !"false".equals(System.getProperty("ckpt.hub.plainHttp"));
     private static final int HEAD_BYTES = 64 << 10;
+    /**
+     * Bytes a response head may take in all (status lines and fields of interim 1xx answers included), and
+     * likewise each chunk-size line and the trailer: a hostile or broken server streaming endless header
+     * lines would otherwise grow the field map or keep the watchdog (which only sees silence) from firing.
+     */
+    private static final int HEAD_TOTAL_BYTES = 256 << 10;
     private static final Set<Response> OPEN = ConcurrentHashMap.newKeySet();
     private static Thread watchdog;
 
@@ -90,6 +96,7 @@ public final class PlainHttp {
         private long remaining = -1; // body bytes left (Content-Length or current chunk); -1 = until close
         private boolean done;
         private boolean chunkSeen;
+        private int headBytesLeft;
 
         Response(SocketChannel channel, String url, long stallNanos) {
             this.channel = channel;
@@ -175,6 +182,7 @@ public final class PlainHttp {
 
         /** Status line and headers (any 1xx interim responses skipped); sets the body framing. */
         void readHead() throws IOException {
+            headBytesLeft = HEAD_TOTAL_BYTES;
             do {
                 headers.clear();
                 String status = line();
@@ -204,6 +212,9 @@ public final class PlainHttp {
             } else if (cl != null) {
                 try {
                     remaining = Long.parseLong(cl);
+                    if (remaining < 0) {
+                        throw new NumberFormatException("negative");
+                    }
                 } catch (NumberFormatException e) {
                     throw new IOException("bad Content-Length from " + Urls.printable(url) + ": " + abbrev(cl));
                 }
@@ -217,10 +228,14 @@ public final class PlainHttp {
                 throw new IOException("malformed chunked body from " + Urls.printable(url));
             }
             chunkSeen = true;
+            headBytesLeft = HEAD_TOTAL_BYTES;
             String sizeLine = line();
             int semi = sizeLine.indexOf(';');
             try {
                 remaining = Long.parseLong((semi < 0 ? sizeLine : sizeLine.substring(0, semi)).trim(), 16);
+                if (remaining < 0) {
+                    throw new NumberFormatException("negative");
+                }
             } catch (NumberFormatException e) {
                 throw new IOException("bad chunk size from " + Urls.printable(url) + ": " + abbrev(sizeLine));
             }
@@ -247,6 +262,9 @@ public final class PlainHttp {
                     }
                 }
                 byte c = in.get();
+                if (--headBytesLeft < 0) {
+                    throw new IOException("response head over " + (HEAD_TOTAL_BYTES >> 10) + " KiB from " + Urls.printable(url));
+                }
                 if (c == '\n') {
                     int len = b.length();
                     return len > 0 && b.charAt(len - 1) == '\r' ? b.substring(0, len - 1) : b.toString();

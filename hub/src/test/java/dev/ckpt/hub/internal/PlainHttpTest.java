@@ -160,6 +160,24 @@ class PlainHttpTest {
     }
 
     @Test
+    void endlessHeaderLinesAreCutOffInsteadOfGrowingTheFieldMap() {
+        StringBuilder fields = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        for (int i = 0; i < 20_000; i++) { // ~400 KiB of distinct fields, every line well under 64 KiB
+            fields.append("X-Field-").append(i).append(": ").append("v".repeat(8)).append("\r\n");
+        }
+        answer(List.of(ascii(fields.toString())), 0);
+        assertThatThrownBy(() -> get(Duration.ofSeconds(5)).close()).isInstanceOf(IOException.class)
+                .hasMessageContaining("response head over 256 KiB");
+    }
+
+    @Test
+    void negativeContentLengthIsAnError() {
+        answer(List.of(ascii("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nabc")), 0);
+        assertThatThrownBy(() -> get(Duration.ofSeconds(5)).close()).isInstanceOf(IOException.class)
+                .hasMessageContaining("bad Content-Length");
+    }
+
+    @Test
     void onlyCleartextUrlsAreTaken() {
         assertThat(PlainHttp.usable("http://127.0.0.1:1/x")).isTrue();
         assertThat(PlainHttp.usable("HTTP://host/x")).isTrue();
