@@ -195,12 +195,10 @@ public final class HubClient implements AutoCloseable {
             }
             r.close();
             String next = URI.create(current).resolve(location).toString();
-            if (!Urls.origin(next).equals(Urls.origin(current))) {
-                auth = false;
-            }
+            auth = auth && sameOrigin(next, current);
             current = next;
         }
-        throw new HubException(Kind.BAD_RESPONSE, 0, "too many redirects from " + Urls.printable(url));
+        throw tooManyRedirects(url);
     }
 
     /**
@@ -235,12 +233,19 @@ public final class HubClient implements AutoCloseable {
             }
             r.close();
             String next = URI.create(current).resolve(location).toString();
-            if (!Urls.origin(next).equals(Urls.origin(current))) {
-                auth = false;
-            }
+            auth = auth && sameOrigin(next, current);
             current = next;
         }
-        throw new HubException(Kind.BAD_RESPONSE, 0, "too many redirects from " + Urls.printable(url));
+        throw tooManyRedirects(url);
+    }
+
+    /** Whether a redirect from {@code from} to {@code to} stays on one origin (else the token is dropped). */
+    private static boolean sameOrigin(String to, String from) {
+        return Urls.origin(to).equals(Urls.origin(from));
+    }
+
+    private static HubException tooManyRedirects(String url) {
+        return new HubException(Kind.BAD_RESPONSE, 0, "too many redirects from " + Urls.printable(url));
     }
 
     /** Message context for an error about {@code url}. */
