@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Download benchmark on loopback. `ckpt serve` publishes a synthetic SIZE_GB repo (one random model.safetensors);
 # the file is fetched by curl, by curl followed by `openssl dgst -sha256` of the file (the same job as ckpt's,
-# which checks every LFS byte), by `ckpt download --connections 1` (one stream) and by `ckpt download` (default:
-# 8 concurrent ranges). Two servers: unlimited, and one capping each connection at THROTTLE per second (the way
+# which checks every LFS byte), by `curl | tee FILE | openssl dgst -sha256` (the same job pipelined with native
+# tools), by `ckpt download --connections 1` (one stream) and by `ckpt download` (default: 8 concurrent ranges).
+# `sha256-only` hashes the cached file with OpenSSL and no network: the floor under any downloader that verifies. Two servers: unlimited, and one capping each connection at THROTTLE per second (the way
 # CDNs cap single connections, where range splitting pays). Prints wall time, MB/s, ratio to curl, ckpt's own
 # transfer time (no JVM start-up; sha256 check included), peak RSS and CPU seconds (user+sys) of the client and of
 # the server process during that run (CPU seconds do not depend on what else loads the machine; wall times do).
@@ -61,9 +62,14 @@ scenario() { # label port
   local label="$1" url="http://127.0.0.1:$2" results=() rep
   for rep in $(seq 1 "$reps"); do
     results+=("$(measure curl-$rep-$2 "$2" curl -sf -o "$work/curl.bin" "$url/bench/synthetic/resolve/main/model.safetensors")")
+    # the floor for any verifying downloader: hashing the bytes alone (file in the page cache, no network)
+    results+=("$(measure sha256-only-$rep-$2 "$2" openssl dgst -sha256 "$work/curl.bin")")
     rm -f "$work/curl.bin"
     # the same job as ckpt's: fetch, then check the sha256 (OpenSSL, the fastest hasher on the machine)
     results+=("$(measure curl+sha256-$rep-$2 "$2" sh -c "curl -sf -o '$work/curl.bin' '$url/bench/synthetic/resolve/main/model.safetensors' && openssl dgst -sha256 '$work/curl.bin'")")
+    rm -f "$work/curl.bin"
+    # the same job pipelined with native tools: hash while the bytes arrive
+    results+=("$(measure curl-tee-sha256-$rep-$2 "$2" sh -c "curl -sf '$url/bench/synthetic/resolve/main/model.safetensors' | tee '$work/curl.bin' | openssl dgst -sha256")")
     rm -f "$work/curl.bin"
     results+=("$(measure ckpt-1-stream-$rep-$2 "$2" "$root/ckpt" download bench/synthetic --endpoint "$url" --cache-dir "$work/c1" --connections 1 --json)")
     rm -rf "$work/c1"
@@ -72,14 +78,14 @@ scenario() { # label port
   done
   echo "== $label (load before: $load0)"
   printf '%-22s %8s %8s %8s %10s %11s %8s %12s %9s %9s\n' tool wall_s MB/s vs_curl vs_curl+sha transfer_s MB/s peak_RSS_MB cli_cpu_s srv_cpu_s
-  local i curl_s sha_s
+  local i curl_s sha_s per_rep=6
   for i in "${!results[@]}"; do
     set -- ${results[$i]}
     # each tool is compared with the curl runs of its own repetition (the same load conditions)
-    curl_s=$(echo "${results[$((i / 4 * 4))]}" | awk '{print $2}')
-    sha_s=$(echo "${results[$((i / 4 * 4 + 1))]}" | awk '{print $2}')
+    curl_s=$(echo "${results[$((i / per_rep * per_rep))]}" | awk '{print $2}')
+    sha_s=$(echo "${results[$((i / per_rep * per_rep + 2))]}" | awk '{print $2}')
     local t="$2"
-    case "$1" in curl*) ;; *) t="$(inner "$1")" ;; esac
+    case "$1" in ckpt*) t="$(inner "$1")" ;; esac
     awk -v n="${1%-*}" -v s="$2" -v t="$t" -v rss="$3" -v b="$bytes" -v c="$curl_s" -v h="$sha_s" -v cc="$4" -v sc="$5" \
       'BEGIN { printf "%-22s %8.2f %8.0f %7.0f%% %9.0f%% %11.2f %8.0f %12.0f %9.2f %9.2f\n", n, s, b / s / 1e6, 100 * c / s, 100 * h / s, t, b / t / 1e6, rss / 1024, cc, sc }'
   done
