@@ -129,7 +129,9 @@ public final class GgufWriter {
         long total = Math.addExact(tensors.isEmpty() ? header.length : dataStart, cursor);
         Path dir = out.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".tmp");
+        // A sibling created like any new file (the umask decides its mode): Files.createTempFile would make every
+        // GGUF 0600, unreadable to the other accounts that serve or share the model.
+        Path tmp = dev.ckpt.formats.internal.AtomicFiles.siblingTemp(out);
         // Ctrl-C or kill during the write: remove the partial temp file, nothing else.
         Thread cleanup = new Thread(() -> {
             try {
@@ -141,7 +143,8 @@ public final class GgufWriter {
         Runtime.getRuntime().addShutdownHook(cleanup);
         boolean ok = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
                  Arena arena = Arena.ofShared()) {
                 if (total > 0) {
                     ch.write(java.nio.ByteBuffer.wrap(new byte[1]), total - 1);
