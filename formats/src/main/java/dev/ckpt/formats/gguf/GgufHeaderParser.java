@@ -142,14 +142,16 @@ final class GgufHeaderParser {
             throw err(Kind.TENSOR_INVALID_INFO, "tensor " + name + " has " + nDims + " dims, at most " + MAX_DIMS + " allowed");
         }
         long[] ne = new long[(int) nDims];
-        long elements = 1;
+        long nonZeroProduct = 1;
         for (int d = 0; d < nDims; d++) {
             ne[d] = u64();
             if (ne[d] < 0) {
                 throw err(Kind.TENSOR_INVALID_INFO, "tensor " + name + " has a negative dimension");
             }
             try {
-                elements = Math.multiplyExact(elements, ne[d]);
+                // zero dims count as 1 here: [0, 2^40, 2^40] has no elements, yet every product taken in another
+                // order (Shape counts outermost first, row counts skip ne[0]) would overflow
+                nonZeroProduct = Math.multiplyExact(nonZeroProduct, Math.max(ne[d], 1));
             } catch (ArithmeticException e) {
                 throw err(Kind.VALIDATION_OVERFLOW, "tensor " + name + " element count overflows");
             }
@@ -159,8 +161,10 @@ final class GgufHeaderParser {
         if (type == null) {
             throw err(Kind.UNKNOWN_DTYPE, "tensor " + name + " has unsupported ggml type " + typeId);
         }
-        if (nDims > 0 && ne[0] % type.blockSize() != 0) {
-            throw err(Kind.TENSOR_INVALID_INFO, "tensor " + name + ": " + ne[0] + " columns are not a multiple of the "
+        // a 0-dim tensor is one element (ggml fills missing dims with 1), so it cannot hold a quantized block either
+        long columns = nDims > 0 ? ne[0] : 1;
+        if (columns % type.blockSize() != 0) {
+            throw err(Kind.TENSOR_INVALID_INFO, "tensor " + name + ": " + columns + " columns are not a multiple of the "
                     + type + " block size " + type.blockSize());
         }
         long offset = u64();

@@ -120,6 +120,13 @@ class GgufFileTest {
         }
     }
 
+    @Test
+    void outputGetsTheModeOfAnyNewFileNotAPrivateTempFileMode() throws IOException {
+        Path p = sample(32);
+        Path plain = Files.createFile(dir.resolve("plain")); // mode from the umask, as cp or safetensors outputs get
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(p));
+    }
+
     private Kind kindOf(byte[] bytes) throws IOException {
         Path p = dir.resolve("bad.gguf");
         Files.write(p, bytes);
@@ -163,8 +170,12 @@ class GgufFileTest {
         assertEquals(Kind.TENSOR_INVALID_INFO, kindOf(oneTensor("t", new long[] {1, 1, 1, 1, 1}, 0, 0)));
         assertEquals(Kind.UNKNOWN_DTYPE, kindOf(oneTensor("t", new long[] {4}, 4, 0)));
         assertEquals(Kind.TENSOR_INVALID_INFO, kindOf(oneTensor("t", new long[] {31}, 8, 0)));
+        // a 0-dim Q8_0 tensor: accepted before (one 34-byte block), then opening it threw ArithmeticException
+        assertEquals(Kind.TENSOR_INVALID_INFO, kindOf(oneTensor("t", new long[] {}, 8, 0)));
         assertEquals(Kind.INVALID_OFFSET, kindOf(oneTensor("t", new long[] {4}, 0, 32)));
         assertEquals(Kind.VALIDATION_OVERFLOW, kindOf(oneTensor("t", new long[] {1L << 40, 1L << 30}, 0, 0)));
+        // no elements, but [0, 2^40, 2^40] overflowed as soon as a view counted them outermost first
+        assertEquals(Kind.VALIDATION_OVERFLOW, kindOf(oneTensor("t", new long[] {0, 1L << 40, 1L << 40}, 0, 0)));
         assertEquals(Kind.INCOMPLETE_BUFFER, kindOf(oneTensor("t", new long[] {1000}, 0, 0)));
         assertEquals(Kind.TENSOR_INVALID_INFO, kindOf(oneTensor("x".repeat(64), new long[] {4}, 0, 0)));
     }

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -63,13 +64,14 @@ public final class PlainHttp {
         headers.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
         req.append("Connection: close\r\n\r\n");
         String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host; // IPv6 literal
-        Response r = new Response(SocketChannel.open(), url, stallTimeout.toNanos());
+        SocketChannel socket = SocketChannel.open();
+        Response r = new Response(socket, url, stallTimeout.toNanos());
         try {
-            r.channel.socket().connect(new InetSocketAddress(bare, port), (int) connectTimeout.toMillis());
-            r.channel.socket().setTcpNoDelay(true);
+            socket.socket().connect(new InetSocketAddress(bare, port), (int) connectTimeout.toMillis());
+            socket.socket().setTcpNoDelay(true);
             ByteBuffer out = ByteBuffer.wrap(req.toString().getBytes(StandardCharsets.ISO_8859_1));
             while (out.hasRemaining()) {
-                r.channel.write(out);
+                socket.write(out);
             }
             r.readHead();
             return r;
@@ -82,9 +84,9 @@ public final class PlainHttp {
         }
     }
 
-    /** One response on its own connection. */
+    /** One response on its own connection (any byte channel, so that tests and the fuzzer can feed one). */
     static final class Response implements BodyResponse {
-        final SocketChannel channel;
+        private final ByteChannel channel;
         private final String url;
         private final long stallNanos;
         private final ByteBuffer in = ByteBuffer.allocate(HEAD_BYTES).flip(); // bytes read past the headers
@@ -98,7 +100,7 @@ public final class PlainHttp {
         private boolean chunkSeen;
         private int headBytesLeft;
 
-        Response(SocketChannel channel, String url, long stallNanos) {
+        Response(ByteChannel channel, String url, long stallNanos) {
             this.channel = channel;
             this.url = url;
             this.stallNanos = stallNanos;
