@@ -55,7 +55,10 @@ public final class ClipVisionTower {
         int states = cfg.layerCount() + 1;
         int selected = selectLayer < 0 ? states + selectLayer : selectLayer;
         if (selected < 0 || selected >= states) {
-            throw new IllegalArgumentException("mm_vision_select_layer " + selectLayer + " is outside 0.." + (states - 1));
+            // bad input (exit 3), not a usage error: the value comes from the model's config.json
+            throw new dev.ckpt.formats.FormatException(null, dev.ckpt.formats.FormatException.Kind.INVALID_VALUE,
+                    "config.json: mm_vision_select_layer " + selectLayer + " is outside the " + cfg.layerCount()
+                            + "-layer vision tower (hidden states 0.." + (states - 1) + ")");
         }
         String e = prefix + "embeddings.";
         patchWeight = store.load(e + "patch_embedding.weight", h, 3, p, p).reshape(h, 3L * p * p);

@@ -40,8 +40,12 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layerCount, 
         }
         int hidden = required(config, "hidden_size", file);
         int heads = required(config, "num_attention_heads", file);
-        int kvHeads = config.path("num_key_value_heads").asInt(heads);
-        int headDim = config.path("head_dim").asInt(hidden / heads);
+        int kvHeads = config.hasNonNull("num_key_value_heads") ? required(config, "num_key_value_heads", file) : heads;
+        if (!config.hasNonNull("head_dim") && hidden % heads != 0) {
+            throw new FormatException(file, Kind.INVALID_VALUE, "hidden_size " + hidden + " is not a multiple of"
+                    + " num_attention_heads " + heads + " (and there is no head_dim)");
+        }
+        int headDim = config.hasNonNull("head_dim") ? required(config, "head_dim", file) : hidden / heads;
         if (heads % kvHeads != 0) {
             throw new FormatException(file, Kind.INVALID_VALUE, "num_attention_heads " + heads
                     + " is not a multiple of num_key_value_heads " + kvHeads);
@@ -65,10 +69,32 @@ public record LlamaConfig(int hiddenSize, int intermediateSize, int layerCount, 
             }
         }
         return new LlamaConfig(hidden, required(config, "intermediate_size", file), required(config, "num_hidden_layers", file),
-                heads, kvHeads, headDim, required(config, "vocab_size", file), config.path("rms_norm_eps").asDouble(1e-6),
-                config.path("rope_theta").asDouble(10000), scaling, factor, config.path("max_position_embeddings").asInt(2048),
+                heads, kvHeads, headDim, required(config, "vocab_size", file), positive(config, "rms_norm_eps", 1e-6, file),
+                positive(config, "rope_theta", 10000, file), scaling, checkFactor(factor, file),
+                config.hasNonNull("max_position_embeddings") ? required(config, "max_position_embeddings", file) : 2048,
                 config.path("tie_word_embeddings").asBoolean(false), config.path("bos_token_id").asInt(1),
                 firstInt(config.path("eos_token_id"), 2));
+    }
+
+    /** A positive finite number, or {@code fallback} when the field is absent or null. */
+    private static double positive(JsonNode config, String field, double fallback, Path file) throws FormatException {
+        JsonNode n = config.get(field);
+        if (n == null || n.isNull()) {
+            return fallback;
+        }
+        double v = n.asDouble(Double.NaN);
+        if (!n.isNumber() || !(v > 0) || Double.isInfinite(v)) {
+            throw new FormatException(file, Kind.INVALID_VALUE, "config.json needs a positive number \"" + field
+                    + "\", got " + n);
+        }
+        return v;
+    }
+
+    private static double checkFactor(double factor, Path file) throws FormatException {
+        if (!(factor > 0) || Double.isInfinite(factor)) {
+            throw new FormatException(file, Kind.INVALID_VALUE, "rope_scaling factor must be a positive number, got " + factor);
+        }
+        return factor;
     }
 
     private static int firstInt(JsonNode node, int fallback) {

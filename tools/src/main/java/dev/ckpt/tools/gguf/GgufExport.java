@@ -82,6 +82,11 @@ public final class GgufExport {
         List<String> notes = new ArrayList<>();
         List<Entry> entries = new ArrayList<>();
         int visionTensors = 0;
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (TensorInfo t : ck.tensors()) {
+            LlamaNames.toGguf(t.name()).ifPresent(name -> shapes.put(name, t.shape().dims()));
+        }
+        LlamaShapes.check(cfgPath, d, shapes); // before any permutation relies on the head counts
         for (TensorInfo t : ck.tensors()) {
             String name = LlamaNames.toGguf(t.name()).orElse(null);
             if (name == null) {
@@ -105,8 +110,7 @@ public final class GgufExport {
                     : base == GgmlType.Q8_0 && ne[0] % 32 != 0 ? GgmlType.F16 : base;
             RopePermutation perm = null;
             if (name.matches("blk\\.\\d+\\.attn_[qk]\\.(weight|bias)")) {
-                int heads = name.contains("attn_q") ? d.heads() : d.kvHeads();
-                perm = new RopePermutation(dims[0], heads);
+                perm = new RopePermutation(dims[0], name.contains("attn_q") ? d.heads() : d.kvHeads());
             }
             final RopePermutation p = perm;
             final boolean oneD = dims.length <= 1;
@@ -158,10 +162,29 @@ public final class GgufExport {
         md.remove("general.alignment");
         md.put("general.quantization_version", GgufValue.u32(2));
         md.put("general.file_type", GgufValue.u32(quant.ftype()));
-        int layers = (int) md.get("llama.block_count").asLong();
-        int heads = (int) md.get("llama.attention.head_count").asLong();
-        GgufValue kvh = md.get("llama.attention.head_count_kv");
-        return new Plan(md, quantized(entries, quant, layers, heads, kvh == null ? heads : (int) kvh.asLong()), List.of());
+        int layers = positiveKey(f, md, "llama.block_count");
+        int heads = positiveKey(f, md, "llama.attention.head_count");
+        int kvHeads = md.containsKey("llama.attention.head_count_kv") ? positiveKey(f, md, "llama.attention.head_count_kv") : heads;
+        return new Plan(md, quantized(entries, quant, layers, heads, kvHeads), List.of());
+    }
+
+    private static int positiveKey(GgufFile f, Map<String, GgufValue> md, String key) throws FormatException {
+        GgufValue v = md.get(key);
+        long n = 0;
+        String shown = "missing";
+        if (v != null) {
+            try {
+                n = v.asLong();
+                shown = Long.toString(n);
+            } catch (RuntimeException notANumber) {
+                shown = "not an integer (" + v.getClass().getSimpleName() + ")";
+            }
+        }
+        if (n <= 0 || n > Integer.MAX_VALUE) {
+            throw new FormatException(f.path(), Kind.INVALID_VALUE, key + " is " + shown
+                    + "; a llama GGUF needs a positive integer there");
+        }
+        return (int) n;
     }
 
     private static List<Entry> quantized(List<Entry> entries, QuantType quant, int layers, int heads, int kvHeads) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.FormatException.Kind;
 import dev.ckpt.formats.gguf.GgufValue;
+import dev.ckpt.verify.LlamaConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -25,22 +26,16 @@ public final class LlamaMetadata {
     public record Dims(int vocabSize, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim) {
     }
 
-    /** Reads the dims of a Llama config. @throws FormatException when a required key is missing */
+    /**
+     * Reads the dims of a Llama config, validated as verify validates them ({@link LlamaConfig#parse}: positive
+     * sizes, heads a multiple of the KV heads, an even head dimension).
+     *
+     * @throws FormatException when a required key is missing or the values contradict each other
+     */
     public static Dims dims(Path file, JsonNode c) throws FormatException {
-        int hidden = req(file, c, "hidden_size");
-        int heads = req(file, c, "num_attention_heads");
-        int kv = c.path("num_key_value_heads").asInt(heads);
-        int headDim = c.path("head_dim").asInt(hidden / heads);
-        return new Dims(req(file, c, "vocab_size"), hidden, req(file, c, "intermediate_size"),
-                req(file, c, "num_hidden_layers"), heads, kv, headDim);
-    }
-
-    private static int req(Path file, JsonNode c, String key) throws FormatException {
-        JsonNode v = c.get(key);
-        if (v == null || !v.canConvertToInt()) {
-            throw new FormatException(file, Kind.INVALID_VALUE, "config.json has no integer " + key + " (needed for a llama GGUF)");
-        }
-        return v.asInt();
+        LlamaConfig l = LlamaConfig.parse(c, file);
+        return new Dims(l.vocabSize(), l.hiddenSize(), l.intermediateSize(), l.layerCount(), l.headCount(), l.kvHeadCount(),
+                l.headDim());
     }
 
     /** True when the config describes a Llama-family causal LM (including LLaVA's language model). */
