@@ -14,10 +14,10 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(formats/PickleFuzzTest#unpickleStateDict formats/TorchBinOpenFuzzTest#openAndViewAll
            formats/SafetensorsOpenFuzzTest#openAndViewAll formats/GgufOpenFuzzTest#openAndViewAll
-           hub/PlainHttpResponseFuzzTest#readHeadAndBody)
+           hub/PlainHttpResponseFuzzTest#readHeadAndBody tools/SentencePieceFuzzTest#readTokenizerModel)
 fi
 cd "$root"
-mvn -q -B -ntp -DskipTests -pl formats,hub -am install > /dev/null 2>&1 || { echo "fuzz: build failed (run mvn -pl formats,hub -am install)" >&2; exit 1; }
+mvn -q -B -ntp -DskipTests -pl tools -am install > /dev/null 2>&1 || { echo "fuzz: build failed (run mvn -pl tools -am install)" >&2; exit 1; }
 failed=()
 for t in "${targets[@]}"; do
   echo "== fuzzing $t for ${seconds}s"

@@ -102,10 +102,7 @@ final class PyValues {
      * {@code ?}, and at most 200 code points are kept.
      */
     static String printable(Object text) {
-        String s = String.valueOf(text);
-        StringBuilder b = new StringBuilder();
-        s.codePoints().limit(200).forEach(c -> b.appendCodePoint(Character.isISOControl(c) ? '?' : c));
-        return s.codePointCount(0, s.length()) > 200 ? b + "..." : b.toString();
+        return dev.ckpt.formats.UntrustedText.oneLine(text, 200);
     }
 
     /** Depth of a value: 0 for atoms. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ckpt.formats.FormatException;
 import dev.ckpt.formats.FormatException.Kind;
+import dev.ckpt.formats.UntrustedText;
 import dev.ckpt.formats.gguf.GgufValue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -139,11 +140,20 @@ public final class VocabMetadata {
         for (int k = 0; k < merges.size(); k++) {
             rank.putIfAbsent(merges.get(k), k);
         }
-        var fields = model.path("vocab").properties();
-        for (Map.Entry<String, JsonNode> e : fields) {
+        JsonNode vocab = model.path("vocab");
+        if (!vocab.isObject() || vocab.isEmpty()) {
+            throw new FormatException(p, Kind.INVALID_VALUE, "model.vocab must be a non-empty object {token: id}: without it"
+                    + " the GGUF would have no vocabulary");
+        }
+        for (Map.Entry<String, JsonNode> e : vocab.properties()) {
+            if (!e.getValue().canConvertToInt() || !e.getValue().isIntegralNumber()) {
+                // asInt() would read "x" as id 0 and silently replace that token
+                throw new FormatException(p, Kind.INVALID_VALUE, "model.vocab gives token " + printable(e.getKey())
+                        + " the id " + e.getValue() + ", not an integer");
+            }
             int id = e.getValue().asInt();
             if (id < 0 || id >= tokens.length) {
-                continue;
+                continue; // as llama.cpp's converter: ids outside [0, vocab_size) are not part of the model's vocabulary
             }
             String t = e.getKey();
             tokens[id] = t;
@@ -152,7 +162,11 @@ public final class VocabMetadata {
             types[id] = t.matches("<0x[0-9A-F]{2}>") ? BYTE : t.equals(unk) ? UNKNOWN : NORMAL;
         }
         for (JsonNode a : root.path("added_tokens")) {
-            int id = a.path("id").asInt(-1);
+            if (!a.path("id").isIntegralNumber() || !a.path("id").canConvertToInt()) {
+                throw new FormatException(p, Kind.INVALID_VALUE, "added_tokens entry " + printable(a.path("content").asText())
+                        + " has the id " + a.path("id") + ", not an integer");
+            }
+            int id = a.path("id").asInt();
             if (id < 0 || id >= tokens.length) {
                 continue;
             }
@@ -160,6 +174,10 @@ public final class VocabMetadata {
             tokens[id] = t;
             types[id] = t.equals(unk) ? UNKNOWN : a.path("special").asBoolean() ? CONTROL : USER_DEFINED;
         }
+    }
+
+    private static String printable(String token) {
+        return "'" + UntrustedText.oneLine(token, 40) + "'";
     }
 
     /** Minimal protobuf reader for SentencePiece's ModelProto: field 1 = pieces {1 piece, 2 score, 3 type}. */
@@ -172,9 +190,10 @@ public final class VocabMetadata {
             int field = (int) (key >>> 3);
             int wire = (int) (key & 7);
             if (field == 1 && wire == 2) {
-                int len = (int) in.varint();
-                Proto piece = new Proto(p, b, in.pos, in.pos + len);
+                long len = in.varint();
+                int start = in.pos;
                 in.skipBytes(len);
+                Proto piece = new Proto(p, b, start, in.pos);
                 String text = "";
                 float score = 0;
                 int type = NORMAL;
@@ -183,9 +202,10 @@ public final class VocabMetadata {
                     int f = (int) (k >>> 3);
                     int w = (int) (k & 7);
                     if (f == 1 && w == 2) {
-                        int l = (int) piece.varint();
-                        text = new String(b, piece.pos, l, StandardCharsets.UTF_8);
-                        piece.skipBytes(l);
+                        long l = piece.varint();
+                        int textStart = piece.pos;
+                        piece.skipBytes(l); // checks the length against the piece before any slicing
+                        text = new String(b, textStart, piece.pos - textStart, StandardCharsets.UTF_8);
                     } else if (f == 2 && w == 5) {
                         score = Float.intBitsToFloat(piece.fixed32());
                     } else if (f == 3 && w == 0) {
@@ -254,18 +274,19 @@ public final class VocabMetadata {
             return v;
         }
 
-        void skipBytes(int n) throws FormatException {
-            if (n < 0 || pos + n > end) {
+        /** Skips {@code n} bytes (a length read from the file: any long) after checking they lie inside this message. */
+        void skipBytes(long n) throws FormatException {
+            if (n < 0 || n > end - pos) { // not pos + n > end: that overflows for lengths near 2^31
                 throw bad();
             }
-            pos += n;
+            pos += (int) n;
         }
 
         void skip(int wire) throws FormatException {
             switch (wire) {
                 case 0 -> varint();
                 case 1 -> skipBytes(8);
-                case 2 -> skipBytes((int) varint());
+                case 2 -> skipBytes(varint());
                 case 5 -> skipBytes(4);
                 default -> throw bad();
             }

@@ -147,6 +147,35 @@ class GgufMappingTest {
         assertEquals(GgufValue.ints(new int[] {2, 3, 1}), kv.get("tokenizer.ggml.token_type"));
     }
 
+    /** Broken vocabularies are refused in one line instead of a GGUF with a wrong or empty vocabulary (or a crash). */
+    @Test
+    void brokenVocabulariesAreRefused() throws Exception {
+        String ok = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": []}}";
+        Map<String, String> cases = Map.of(
+                "{\"model\": {\"type\": \"BPE\", \"merges\": []}}", "model.vocab must be a non-empty object",
+                "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": \"x\"}}}", "token 'b' the id \"x\", not an integer",
+                "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 1.5}}}", "token 'a' the id 1.5, not an integer",
+                ok.replace("}}", "}, \"added_tokens\": [{\"id\": \"7\", \"content\": \"<x>\"}]}"),
+                "added_tokens entry '<x>' has the id \"7\", not an integer");
+        int n = 0;
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Path d = Files.createDirectories(dir.resolve("bad" + n++));
+            Files.writeString(d.resolve("tokenizer.json"), c.getKey());
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.ckpt.formats.FormatException.class,
+                    () -> VocabMetadata.read(d, 4), c.getKey());
+            assertTrue(e.getMessage().contains(c.getValue()), e.getMessage());
+        }
+        Path d = Files.createDirectories(dir.resolve("good"));
+        Files.writeString(d.resolve("tokenizer.json"), ok);
+        assertEquals(GgufValue.strings(List.of("a", "b", "[PAD2]", "[PAD3]")), VocabMetadata.read(d, 4).get("tokenizer.ggml.tokens"));
+        // SentencePiece: a piece whose text length runs past the piece (fuzzer finding; was StringIndexOutOfBounds)
+        Path spm = Files.createDirectories(dir.resolve("spm-bad"));
+        Files.write(spm.resolve("tokenizer.model"), new byte[] {0x0A, 0x04, 0x0A, 0x7F, 'a', 'b'});
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.ckpt.formats.FormatException.class,
+                () -> VocabMetadata.read(spm, 4));
+        assertTrue(e.getMessage().contains("not a valid SentencePiece model"), e.getMessage());
+    }
+
     @Test
     void clipNamesMapBackToTheNamesTheyCameFrom() {
         List<String> tower = new ArrayList<>(List.of("embeddings.class_embedding", "embeddings.patch_embedding.weight",
