@@ -67,7 +67,14 @@ public final class Downloader {
             throw e;
         }
         List<RepoFile> files = filter(all, options);
-        files.forEach(f -> HubCache.safeRelative(f.path()));
+        for (RepoFile f : files) {
+            try {
+                HubCache.safeRelative(f.path());
+            } catch (IllegalArgumentException e) {
+                throw new HubException(HubException.Kind.BAD_RESPONSE, 0, "the server lists an " + e.getMessage()
+                        + " in " + repo + "; refusing to write it (nothing was downloaded)");
+            }
+        }
         listener.planned(commit, files);
         LocalDirStore local = options.localDir() == null ? null : new LocalDirStore(options.localDir(), cache, repo);
         if (local == null) {

@@ -173,17 +173,33 @@ public final class HubCache {
 
     /**
      * Rejects repo paths that could escape their folder: '..' segments, absolute paths, drive letters
-     * (backslashes read as '/'), as huggingface_hub's {@code _validate_relative_filename}.
+     * (backslashes read as '/'), as huggingface_hub's {@code _validate_relative_filename}; and, beyond it, names
+     * no file system or terminal should get from a server: control characters (a newline or an escape sequence
+     * in a file name rewrites what the user's terminal shows) and segments over 255 bytes (the Linux limit).
+     *
+     * @throws IllegalArgumentException naming the path with its control characters shown as '?'
      */
     public static String safeRelative(String path) {
         String p = path.replace('\\', '/');
+        String why = null;
         if (p.isEmpty() || p.startsWith("/") || p.matches("^[A-Za-z]:.*")) {
-            throw new IllegalArgumentException("refusing unsafe file name from the server: '" + path + "'");
-        }
-        for (String seg : p.split("/")) {
-            if (seg.equals("..") || seg.equals(".")) {
-                throw new IllegalArgumentException("refusing unsafe file name from the server: '" + path + "'");
+            why = "not a relative path";
+        } else if (p.codePoints().anyMatch(Character::isISOControl)) {
+            why = "control characters";
+        } else {
+            for (String seg : p.split("/", -1)) {
+                if (seg.equals("..") || seg.equals(".")) {
+                    why = "a '" + seg + "' segment";
+                } else if (seg.getBytes(StandardCharsets.UTF_8).length > 255) {
+                    why = "a name over 255 bytes";
+                }
             }
+        }
+        if (why != null) {
+            StringBuilder shown = new StringBuilder();
+            path.codePoints().limit(120).forEach(c -> shown.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+            throw new IllegalArgumentException("unsafe file name '" + shown + (path.length() > 120 ? "...'" : "'")
+                    + " (" + why + ")");
         }
         return p;
     }

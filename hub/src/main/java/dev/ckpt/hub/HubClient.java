@@ -99,6 +99,8 @@ public final class HubClient implements AutoCloseable {
             return sha;
         } catch (HubException e) {
             throw e;
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw invalidJson(e, "revision API", repo);
         } catch (IOException e) {
             throw network(e, "reading the revision of " + repo);
         }
@@ -131,6 +133,8 @@ public final class HubClient implements AutoCloseable {
                 url = nextLink(r.header("Link"), url);
             } catch (HubException e) {
                 throw e;
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                throw invalidJson(e, "tree API", repo);
             } catch (IOException e) {
                 throw network(e, "listing the files of " + repo);
             }
@@ -333,6 +337,13 @@ public final class HubClient implements AutoCloseable {
         }
         Matcher m = LINK_NEXT.matcher(link);
         return m.find() ? URI.create(current).resolve(m.group(1)).toString() : null;
+    }
+
+    /** A body that is not JSON (a captive portal, a proxy's error page, a truncated answer): one line, exit 4. */
+    private HubException invalidJson(com.fasterxml.jackson.core.JacksonException e, String api, RepoId repo) {
+        String why = String.valueOf(e.getOriginalMessage()).replaceAll("\\s+", " ");
+        return new HubException(Kind.BAD_RESPONSE, 0, "the " + api + " of " + config.endpoint() + " answered invalid JSON for "
+                + repo + " (" + (why.length() > 120 ? why.substring(0, 120) + "..." : why) + "); is HF_ENDPOINT a Hub?");
     }
 
     static HubException network(Exception e, String doing) {

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -234,6 +236,38 @@ class FaultInjectionTest {
         assertThatThrownBy(() -> download(Duration.ofSeconds(10), TOKEN, new ArrayList<>()))
                 .isInstanceOfSatisfying(HubException.class, e -> assertThat(e.kind()).isEqualTo(HubException.Kind.BAD_TOKEN))
                 .hasMessageContaining("rejected the token").message().doesNotContain(TOKEN);
+    }
+
+    /** A hostile tree listing: names that escape the snapshot or carry terminal escapes, and bodies that are not JSON. */
+    @Test
+    void hostileTreeListingsAreRefusedInOneLineAndWriteNothing() throws Exception {
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("[{\"type\":\"file\",\"path\":\"a/../../x.safetensors\",\"size\":1,\"oid\":\"" + "1".repeat(40) + "\"}]",
+                "unsafe file name 'a/../../x.safetensors' (a '..' segment)");
+        cases.put("[{\"type\":\"file\",\"path\":\"/etc/x.safetensors\",\"size\":1}]", "unsafe file name '/etc/x.safetensors' (not a relative path)");
+        cases.put("[{\"type\":\"file\",\"path\":\"a\\nb\\u001b[31m.safetensors\",\"size\":1}]",
+                "unsafe file name 'a?b?[31m.safetensors' (control characters)");
+        cases.put("[{\"type\":\"file\",\"path\":\"" + "x".repeat(300) + ".safetensors\",\"size\":1}]", "(a name over 255 bytes)");
+        cases.put("[{\"type\":\"file\",", "the tree API of " + server.baseUrl() + " answered invalid JSON for acme/tiny");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            apiFault = (ex, real) -> {
+                if (!ex.getRequestURI().getPath().contains("/tree/")) {
+                    return false;
+                }
+                byte[] body = c.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+                ex.close();
+                return true;
+            };
+            assertThatThrownBy(() -> download(Duration.ofSeconds(10), null, new ArrayList<>()))
+                    .isInstanceOfSatisfying(HubException.class, e -> assertThat(e.kind()).isEqualTo(HubException.Kind.BAD_RESPONSE))
+                    .hasMessageContaining(c.getValue()).message().doesNotContain("\n");
+            try (var files = Files.walk(tmp)) {
+                assertThat(files.map(Path::toString)).noneMatch(f -> f.endsWith("/x.safetensors") || f.contains("\u001b") || f.contains("xxxxx"));
+            }
+            assertThat(weightGets.get()).as("nothing downloaded").isZero();
+        }
     }
 
     @Test
