@@ -10,6 +10,7 @@ import dev.ckpt.formats.gguf.GgmlType;
 import dev.ckpt.formats.gguf.GgufTensorInfo;
 import dev.ckpt.formats.gguf.GgufValue;
 import dev.ckpt.formats.numeric.FloatCodec;
+import dev.ckpt.verify.ClipConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -215,18 +216,9 @@ public final class MmprojExport {
     }
 
     static ClipHparams parse(JsonNode config, Path file) throws FormatException {
-        JsonNode v = config.has("vision_config") ? config.get("vision_config") : config;
-        return new ClipHparams(required(v, "hidden_size", file), required(v, "intermediate_size", file),
-                required(v, "num_hidden_layers", file), required(v, "num_attention_heads", file),
-                required(v, "image_size", file), required(v, "patch_size", file), v.path("layer_norm_eps").asDouble(1e-5),
-                v.path("hidden_act").asText("quick_gelu"), false);
-    }
-
-    private static int required(JsonNode v, String key, Path file) throws FormatException {
-        if (!v.path(key).canConvertToInt() || v.path(key).asInt() <= 0) {
-            throw new FormatException(file, Kind.INVALID_VALUE, "vision config needs a positive integer " + key);
-        }
-        return v.path(key).asInt();
+        ClipConfig c = ClipConfig.parse(config, file); // the validation verify applies to the same file
+        return new ClipHparams(c.hiddenSize(), c.intermediateSize(), c.layerCount(), c.headCount(), c.imageSize(),
+                c.patchSize(), c.layerNormEps(), c.hiddenAct(), false);
     }
 
     /** Hyper-parameters of a tower saved without its config, from tensor shapes (64-wide heads, as CLIP uses). */
@@ -236,6 +228,11 @@ public final class MmprojExport {
                 Kind.MISSING_TENSOR, "no " + prefix + "embeddings.position_embedding.weight")).shape();
         var fc1 = ck.tensor(prefix + "encoder.layers.0.mlp.fc1.weight").orElseThrow(() -> new FormatException(ck.root(),
                 Kind.MISSING_TENSOR, "no " + prefix + "encoder.layers.0.mlp.fc1.weight")).shape();
+        if (patch.rank() != 4 || patch.dim(2) != patch.dim(3) || pos.rank() != 2 || pos.dim(0) < 2 || fc1.rank() != 2) {
+            throw new FormatException(ck.root(), Kind.MISMATCH, prefix + "embeddings.patch_embedding.weight " + patch
+                    + ", the position embedding " + pos + " and the first fc1 " + fc1 + " are not the shapes of a CLIP"
+                    + " vision tower ([hidden, 3, p, p], [patches + 1, hidden], [inter, hidden])");
+        }
         int hidden = (int) patch.dim(0);
         int p = (int) patch.dim(patch.rank() - 1);
         int grid = (int) Math.round(Math.sqrt(pos.dim(0) - 1));

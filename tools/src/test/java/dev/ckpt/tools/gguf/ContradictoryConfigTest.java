@@ -117,6 +117,24 @@ class ContradictoryConfigTest {
         assertThat(r.err()).contains("mm_vision_select_layer -100 is outside the 3-layer vision tower");
     }
 
+    /** A vision_config whose heads do not divide its width: verify and the mmproj export refuse it the same way. */
+    @org.junit.jupiter.api.Test
+    void visionConfigIsValidatedOnceForVerifyAndExport() throws Exception {
+        Path src = dir.resolve("llava-vc");
+        SyntheticLlava.write(src, SyntheticLlava.Options.tiny());
+        Path cfg = src.resolve("config.json");
+        ObjectNode c = (ObjectNode) JSON.readTree(cfg.toFile());
+        c.putObject("vision_config").put("hidden_size", 128).put("intermediate_size", 256).put("num_hidden_layers", 3)
+                .put("num_attention_heads", 3).put("image_size", 56).put("patch_size", 14);
+        JSON.writeValue(cfg.toFile(), c);
+        for (GgufConvertTest.Run r : List.of(GgufConvertTest.ckpt("verify", src.toString()),
+                GgufConvertTest.ckpt("convert", src.toString(), "--to", "gguf", "--out", dir.resolve("v.gguf").toString()))) {
+            assertThat(r.code()).as(r.err()).isEqualTo(3);
+            assertThat(r.err().strip().lines()).hasSize(1);
+            assertThat(r.err()).contains("vision hidden_size 128 is not a multiple of num_attention_heads 3");
+        }
+    }
+
     private Path modelWith(String key, String value) throws Exception {
         Path base = shared.resolve("tiny");
         if (!Files.exists(base)) {
