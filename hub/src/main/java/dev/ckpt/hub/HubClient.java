@@ -222,7 +222,7 @@ public final class HubClient implements AutoCloseable {
                     h.put(same.name(i), same.value(i));
                 }
                 if (auth && config.hasToken()) {
-                    h.put("Authorization", "Bearer " + config.token());
+                    h.put("Authorization", authorization());
                 }
                 if (fromByte > 0 || toByteInclusive >= 0) {
                     h.put("Range", "bytes=" + fromByte + "-" + (toByteInclusive >= 0 ? toByteInclusive : ""));
@@ -314,16 +314,37 @@ public final class HubClient implements AutoCloseable {
         }
     }
 
-    private Request.Builder get(String url) {
+    private Request.Builder get(String url) throws HubException {
         return builder(url).get();
     }
 
-    private Request.Builder builder(String url) {
+    private Request.Builder builder(String url) throws HubException {
         Request.Builder b = anonymous(url);
         if (config.hasToken() && Urls.origin(url).equals(endpointOrigin)) {
-            b.header("Authorization", "Bearer " + config.token());
+            b.header("Authorization", authorization());
         }
         return b;
+    }
+
+    /**
+     * {@code Bearer <token>}, refused when the token holds a byte no header may carry: OkHttp would throw an
+     * unchecked error, and on the cleartext path a CR/LF would add headers of its own. Checked when the token is
+     * about to be sent, not when the config is read: commands on local paths never need it. The message names
+     * the kind and position of the bad character, never the token.
+     */
+    private String authorization() throws HubException {
+        String t = config.token();
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                String what = c == ' ' ? "a space" : c < 0x20 || c == 0x7f ? "a control character (a line break?)"
+                        : "a non-ASCII character";
+                throw new HubException(Kind.BAD_TOKEN, 0, "the Hub token (--token, HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the"
+                        + " token file) has " + what + " at position " + (i + 1) + ", which cannot be sent in an HTTP"
+                        + " header; fix the token");
+            }
+        }
+        return "Bearer " + t;
     }
 
     private static Request.Builder anonymous(String url) {

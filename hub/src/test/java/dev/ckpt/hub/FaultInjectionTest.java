@@ -270,6 +270,19 @@ class FaultInjectionTest {
         }
     }
 
+    /** A token no header can carry ends in one line (exit 4) that never shows it, and no header is ever injected. */
+    @Test
+    void tokensWithLineBreaksOrNonAsciiAreRefusedBeforeAnyRequest() {
+        for (String bad : List.of("hf_Secret\nX-Injected: 1", "hf_Secret\r\nX-Injected: 1", "hf_Secr\u00e9t", "hf_Sec ret")) {
+            assertThatThrownBy(() -> download(Duration.ofSeconds(10), bad, new ArrayList<>()))
+                    .isInstanceOfSatisfying(HubException.class, e -> assertThat(e.kind()).isEqualTo(HubException.Kind.BAD_TOKEN))
+                    .hasMessageContaining("cannot be sent in an HTTP header").message()
+                    .doesNotContain("Secret").doesNotContain("Secr").doesNotContain("\n");
+        }
+        assertThat(authHeaders).as("no request went out with any of them").isEmpty();
+        assertThat(weightGets.get()).isZero();
+    }
+
     @Test
     void crossOriginRedirectDropsAuthorization() throws Exception {
         List<String> cdnAuth = Collections.synchronizedList(new ArrayList<>());
