@@ -43,6 +43,9 @@ public final class ServeCommand implements Callable<Integer> {
         if (models.isEmpty() && caches.isEmpty()) {
             throw new CkptException(ExitCodes.USAGE, "give at least one --models DIR or --cache DIR to serve");
         }
+        if (port < 0 || port > 65535) {
+            throw new CkptException(ExitCodes.USAGE, "--port must be 0..65535 (0 picks a free port), not " + port);
+        }
         for (Path p : concat(models, caches)) {
             if (!Files.isDirectory(p)) {
                 throw new CkptException(ExitCodes.BAD_INPUT, p + " is not a directory");
@@ -53,8 +56,12 @@ public final class ServeCommand implements Callable<Integer> {
             server = HubServer.start(new ModelStore(models, caches), new HubServer.Options(host, port, 1000,
                     throttle == null ? 0 : dev.ckpt.tools.ops.ByteSize.parse(throttle)));
         } catch (java.net.BindException e) {
+            boolean inUse = String.valueOf(e.getMessage()).contains("in use");
             throw new CkptException(ExitCodes.NETWORK, "cannot listen on " + host + ":" + port + " (" + e.getMessage()
-                    + "); pick another --port");
+                    + "); " + (inUse ? "pick another --port" : "--host must be an address of this machine"));
+        } catch (java.net.SocketException | java.nio.channels.UnresolvedAddressException e) {
+            throw new CkptException(ExitCodes.USAGE, "cannot listen on " + host + ":" + port + " (" + e.getMessage()
+                    + "); check --host");
         }
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
