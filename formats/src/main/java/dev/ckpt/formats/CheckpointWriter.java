@@ -56,6 +56,7 @@ public final class CheckpointWriter {
         }
         checkNames(tensors, sideFiles);
         Files.createDirectories(out.getParent());
+        OutOfSpaceException.requireSpace(out.getParent(), tensors.stream().mapToLong(t -> t.info().byteSize()).sum());
         Path tmp = AtomicFiles.siblingTemp(out);
         Files.createDirectory(tmp);
         // Ctrl-C or kill during the write: remove the partial temp directory, nothing else.

@@ -67,6 +67,24 @@ class CheckpointRoundTripTest {
         assertThat(siblings()).containsExactly("out");
     }
 
+    /** A mapped shard write that faults (the shard truncated under the mapping: what a full disk also raises). */
+    @Test
+    void faultedMappedWriteIsAnOutOfSpaceErrorAndLeavesNothingBehind() throws Exception {
+        Path dir = tmp.resolve("out");
+        List<PlannedTensor> plan = List.of(new PlannedTensor(new TensorInfo("a", DType.U8, Shape.of(1 << 16)), t -> {
+            try (Stream<Path> all = Files.walk(tmp)) {
+                Path shard = all.filter(f -> f.toString().endsWith(".safetensors")).findFirst().orElseThrow();
+                try (var ch = java.nio.channels.FileChannel.open(shard, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.truncate(0);
+                }
+            }
+            t.fill((byte) 1);
+        }));
+        assertThatThrownBy(() -> CheckpointWriter.write(dir, plan, List.of(), WriteOptions.defaults(), ProgressListener.NONE))
+                .isInstanceOf(OutOfSpaceException.class).hasMessageContaining("faulted: the disk is full");
+        assertThat(siblings()).isEmpty();
+    }
+
     @Test
     void failingRecipeLeavesNothingBehind() throws Exception {
         Path dir = tmp.resolve("out");

@@ -147,12 +147,22 @@ public final class GgufWriter {
                     StandardOpenOption.WRITE);
                  Arena arena = Arena.ofShared()) {
                 if (total > 0) {
+                    // the mapping is sparse until filled: a disk that cannot back it faults inside a mapped write
+                    dev.ckpt.formats.OutOfSpaceException.requireSpace(dir, total);
                     ch.write(java.nio.ByteBuffer.wrap(new byte[1]), total - 1);
                     MemorySegment file = ch.map(FileChannel.MapMode.READ_WRITE, 0, total, arena);
-                    MemorySegment.copy(header, 0, file, ValueLayout.JAVA_BYTE, 0, header.length);
-                    listener.started(tensors.size(), tensors.stream().mapToLong(Tensor::byteSize).sum());
-                    fillAll(file.asSlice(dataStart > total ? total : dataStart), tensors, offsets, options.threads(), listener);
-                    file.force();
+                    try {
+                        MemorySegment.copy(header, 0, file, ValueLayout.JAVA_BYTE, 0, header.length);
+                        listener.started(tensors.size(), tensors.stream().mapToLong(Tensor::byteSize).sum());
+                        fillAll(file.asSlice(dataStart > total ? total : dataStart), tensors, offsets, options.threads(),
+                                listener);
+                        file.force();
+                    } catch (InternalError e) {
+                        if (dev.ckpt.formats.OutOfSpaceException.ofMappedWrite(e, out) instanceof IOException full) {
+                            throw full;
+                        }
+                        throw e;
+                    }
                 }
                 ch.force(true);
             }

@@ -109,6 +109,11 @@ public final class SafetensorsWriter implements AutoCloseable {
             MemorySegment target = channel.map(FileChannel.MapMode.READ_WRITE,
                     layout.prefix().length + tensor.begin(), tensor.byteSize(), arena);
             recipe.fill(target);
+        } catch (InternalError e) {
+            if (dev.ckpt.formats.OutOfSpaceException.ofMappedWrite(e, file) instanceof IOException full) {
+                throw full;
+            }
+            throw e;
         }
     }
 

@@ -127,6 +127,34 @@ class GgufFileTest {
         assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(p));
     }
 
+    @Test
+    void anOutputThatCannotFitIsRefusedBeforeWritingAndAFaultedMappedWriteIsAnIoError() throws IOException {
+        // the file system's own numbers: nothing can need Long.MAX_VALUE bytes and fit
+        dev.ckpt.formats.OutOfSpaceException e = assertThrows(dev.ckpt.formats.OutOfSpaceException.class,
+                () -> dev.ckpt.formats.OutOfSpaceException.requireSpace(dir, Long.MAX_VALUE));
+        assertTrue(e.getMessage().contains("usable: free space or choose another --out"), e.getMessage());
+        // a mapped write that faults (here: another process truncates the file under the mapping; on a full disk
+        // the kernel raises the same SIGBUS) ends as an IOException, not as the JDK's InternalError
+        Path out = dir.resolve("faulted.gguf");
+        GgufWriter.TensorSource truncating = GgufWriter.TensorSource.of(seg -> {
+            try (var files = Files.list(dir)) {
+                Path tmp = files.filter(f -> f.getFileName().toString().startsWith(".faulted.gguf.")).findFirst().orElseThrow();
+                try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                    ch.truncate(0);
+                }
+            }
+            seg.fill((byte) 1);
+        });
+        IOException io = assertThrows(IOException.class, () -> GgufWriter.write(out, Map.of(),
+                List.of(new GgufWriter.Tensor("t", GgmlType.F32, new long[] {4096}, truncating)), new GgufWriter.Options(32, false, 1)));
+        assertTrue(io instanceof dev.ckpt.formats.OutOfSpaceException, io.toString());
+        assertTrue(io.getMessage().contains("faulted: the disk is full"), io.getMessage());
+        assertTrue(Files.notExists(out));
+        try (var s = Files.list(dir)) {
+            assertTrue(s.noneMatch(f -> f.getFileName().toString().startsWith(".faulted")), "temp file removed");
+        }
+    }
+
     private Kind kindOf(byte[] bytes) throws IOException {
         Path p = dir.resolve("bad.gguf");
         Files.write(p, bytes);

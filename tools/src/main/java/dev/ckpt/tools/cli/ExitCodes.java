@@ -29,7 +29,7 @@ public final class ExitCodes {
         if (c instanceof CkptException ce) {
             return ce.exitCode();
         }
-        if (c instanceof FormatException) {
+        if (c instanceof FormatException || c instanceof dev.ckpt.formats.OutOfSpaceException) {
             return BAD_INPUT;
         }
         if (c instanceof dev.ckpt.hub.HubException) {
@@ -42,10 +42,23 @@ public final class ExitCodes {
                 || c instanceof java.nio.file.FileAlreadyExistsException || c instanceof java.nio.file.NotDirectoryException) {
             return BAD_INPUT;
         }
-        if (c instanceof OutOfMemoryError) {
-            return INTERNAL;
+        if (fullDisk(c) != null) {
+            return BAD_INPUT; // the environment refused the output, as for AccessDeniedException: not a ckpt bug
         }
         return INTERNAL;
+    }
+
+    /** What a full or read-only file system said (the JDK keeps only strerror's text), or null. */
+    private static String fullDisk(Throwable c) {
+        if (!(c instanceof IOException) || c.getMessage() == null) {
+            return null;
+        }
+        for (String s : new String[] {"No space left on device", "Disk quota exceeded", "Read-only file system"}) {
+            if (c.getMessage().contains(s)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
@@ -59,6 +72,17 @@ public final class ExitCodes {
         return code;
     }
 
+    /** One line for an Error that escaped picocli (stack trace only with --debug / CKPT_DEBUG=1); returns the exit code. */
+    static int fatal(Error e, java.io.PrintStream err) {
+        err.println("ckpt: " + (e instanceof OutOfMemoryError
+                ? "out of memory (" + e.getMessage() + "); rerun with a larger heap: CKPT_JAVA_OPTS=-Xmx8g"
+                : message(e, INTERNAL)));
+        if (debug) {
+            e.printStackTrace(err);
+        }
+        return INTERNAL;
+    }
+
     private static String message(Throwable c, int code) {
         String m = c.getMessage();
         if (c instanceof java.nio.file.NoSuchFileException) {
@@ -69,6 +93,10 @@ public final class ExitCodes {
         }
         if (c instanceof java.nio.file.FileAlreadyExistsException) {
             return m + " already exists (pass --force to replace it)";
+        }
+        if (fullDisk(c) != null) {
+            return fullDisk(c).toLowerCase(java.util.Locale.ROOT) + " while writing: free space or write elsewhere (--out,"
+                    + " --cache-dir, --local-dir)";
         }
         if (code == INTERNAL) {
             return "internal error: " + c + " (rerun with --debug or CKPT_DEBUG=1 for details)";

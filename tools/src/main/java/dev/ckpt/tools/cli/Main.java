@@ -47,6 +47,14 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (Error e) {
+            // picocli hands only Exceptions to the handler; an Error (out of memory, a faulted mapped access) still
+            // ends as one line and exit 1 instead of the JVM's "Exception in thread main" trace
+            code = ExitCodes.fatal(e, System.err);
+        }
+        System.exit(code);
     }
 }
