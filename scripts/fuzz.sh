@@ -14,7 +14,8 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(formats/PickleFuzzTest#unpickleStateDict formats/TorchBinOpenFuzzTest#openAndViewAll
            formats/SafetensorsOpenFuzzTest#openAndViewAll formats/GgufOpenFuzzTest#openAndViewAll
-           hub/PlainHttpResponseFuzzTest#readHeadAndBody tools/SentencePieceFuzzTest#readTokenizerModel)
+           hub/PlainHttpResponseFuzzTest#readHeadAndBody tools/SentencePieceFuzzTest#readTokenizerModel
+           tools/GgufImportFuzzTest#importAndPlanQuantization)
 fi
 cd "$root"
 mvn -q -B -ntp -DskipTests -pl tools -am install > /dev/null 2>&1 || { echo "fuzz: build failed (run mvn -pl tools -am install)" >&2; exit 1; }

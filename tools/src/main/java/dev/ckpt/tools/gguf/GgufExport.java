@@ -155,6 +155,7 @@ public final class GgufExport {
                 throw new FormatException(f.path(), Kind.UNSUPPORTED, "tensor " + t.name() + " is already " + t.type()
                         + "; quantize from an f32, f16 or bf16 GGUF (or the original checkpoint)");
             }
+            RowSource.checkGguf(t, f.path());
             entries.add(new Entry(t.name(), t.type(), t.ne(), () -> RowSource.ofGguf(t, f.bytes(t.name()))));
         }
         entries.sort(Comparator.comparing(Entry::name, LlamaNames::compareWeightOrder));

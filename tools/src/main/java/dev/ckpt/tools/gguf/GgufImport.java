@@ -79,6 +79,7 @@ public final class GgufImport {
         for (GgufTensorInfo t : f.ggufTensors()) {
             String hf = LlamaNames.toHf(t.name()).orElseThrow(() -> new FormatException(f.path(), Kind.UNSUPPORTED,
                     "tensor " + t.name() + " has no Hugging Face Llama name"));
+            RowSource.checkGguf(t, f.path());
             DType keep = t.type().dtype();
             DType outType = dtype != null ? dtype : keep != null && keep.isComputeFloat() ? keep : DType.F32;
             if (t.name().equals("token_embd.weight")) {

@@ -105,9 +105,11 @@ public final class LlamaMetadata {
             c.put("max_position_embeddings", get(kv, "llama.context_length"));
         }
         GgufValue eps = kv.get("llama.attention.layer_norm_rms_epsilon");
-        c.put("rms_norm_eps", eps == null ? 1e-6 : Double.parseDouble(Float.toString((float) eps.asDouble())));
+        c.put("rms_norm_eps", eps == null ? 1e-6
+                : Double.parseDouble(Float.toString((float) number(eps, "llama.attention.layer_norm_rms_epsilon"))));
         GgufValue theta = kv.get("llama.rope.freq_base");
-        c.put("rope_theta", theta == null ? 10000.0 : Double.parseDouble(Float.toString((float) theta.asDouble())));
+        c.put("rope_theta", theta == null ? 10000.0
+                : Double.parseDouble(Float.toString((float) number(theta, "llama.rope.freq_base"))));
         c.put("vocab_size", vocabFromTensors);
         c.put("hidden_act", "silu");
         c.put("tie_word_embeddings", tied);
@@ -115,10 +117,10 @@ public final class LlamaMetadata {
         GgufValue bos = kv.get("tokenizer.ggml.bos_token_id");
         GgufValue eos = kv.get("tokenizer.ggml.eos_token_id");
         if (bos != null) {
-            c.put("bos_token_id", bos.asLong());
+            c.put("bos_token_id", integer(bos, "tokenizer.ggml.bos_token_id"));
         }
         if (eos != null) {
-            c.put("eos_token_id", eos.asLong());
+            c.put("eos_token_id", integer(eos, "tokenizer.ggml.eos_token_id"));
         }
         return c;
     }
@@ -128,6 +130,23 @@ public final class LlamaMetadata {
         if (v == null) {
             throw new IllegalArgumentException("GGUF has no " + key);
         }
-        return v.asLong();
+        return integer(v, key);
+    }
+
+    /** An integer key; @throws IllegalArgumentException (one line, for a FormatException) when it holds another type */
+    private static long integer(GgufValue v, String key) {
+        try {
+            return v.asLong();
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(key + " is " + v.type() + ", not an integer");
+        }
+    }
+
+    private static double number(GgufValue v, String key) {
+        try {
+            return v.asDouble();
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(key + " is " + v.type() + ", not a number");
+        }
     }
 }

@@ -1,6 +1,8 @@
 package dev.ckpt.tools.gguf;
 
 import dev.ckpt.formats.DType;
+import dev.ckpt.formats.FormatException;
+import dev.ckpt.formats.FormatException.Kind;
 import dev.ckpt.formats.MappedMemory;
 import dev.ckpt.formats.TensorView;
 import dev.ckpt.formats.gguf.GgmlType;
@@ -9,6 +11,7 @@ import dev.ckpt.formats.numeric.FloatCodec;
 import dev.ckpt.tools.quant.BlockCodec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.function.LongUnaryOperator;
 
 /**
@@ -74,7 +77,36 @@ public interface RowSource {
         };
     }
 
-    /** Rows of a GGUF tensor of any supported type (quantized ones are dequantized). */
+    /** Longest row {@link #ofGguf} decodes: a float[] of this many elements is allocated per row (256 MiB). */
+    int MAX_GGUF_ROW_ELEMENTS = 1 << 26;
+
+    /**
+     * Refuses, in one line, a GGUF tensor {@link #ofGguf} cannot decode: a type without a decoder (IQ*, Q2_K, Q3_K,
+     * integers), or rows longer than {@link #MAX_GGUF_ROW_ELEMENTS} (a hostile header can claim a 2^40-element row
+     * of an empty tensor; its row buffer alone would exhaust the heap).
+     */
+    static void checkGguf(GgufTensorInfo t, Path file) throws FormatException {
+        GgmlType type = t.type();
+        boolean decodable = type.isQuantized() ? BlockCodec.supports(type)
+                : type.dtype() != null && FloatCodec.supports(type.dtype());
+        if (!decodable) {
+            throw new FormatException(file, Kind.UNSUPPORTED, "tensor "
+                    + t.name() + " is " + type + ", which ckpt cannot decode (F32, F16, BF16, F64, Q4_0, Q4_1, Q5_0,"
+                    + " Q5_1, Q8_0, Q4_K, Q5_K, Q6_K)");
+        }
+        if (t.rowLength() == 0 && t.rowCount() > 0) {
+            // [0, 2^40] holds no bytes, yet a row loop over it would spin for hours
+            throw new FormatException(file, Kind.TENSOR_INVALID_INFO, "tensor " + t.name() + " has " + t.rowCount()
+                    + " rows of 0 elements");
+        }
+        if (t.rowLength() > MAX_GGUF_ROW_ELEMENTS) {
+            throw new FormatException(file, Kind.LIMIT_EXCEEDED, "tensor "
+                    + t.name() + " has rows of " + t.rowLength() + " elements; ckpt decodes rows of at most "
+                    + MAX_GGUF_ROW_ELEMENTS);
+        }
+    }
+
+    /** Rows of a GGUF tensor of any supported type (quantized ones are dequantized); see {@link #checkGguf}. */
     static RowSource ofGguf(GgufTensorInfo t, MemorySegment bytes) {
         GgmlType type = t.type();
         int rowLength = Math.toIntExact(t.rowLength());
