@@ -9,7 +9,6 @@ import dev.ckpt.formats.gguf.GgufValue;
 import dev.ckpt.formats.gguf.GgufWriter;
 import dev.ckpt.tools.quant.QuantType;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +24,7 @@ import java.util.Map;
  * {@code scripts/fuzz.sh} fuzzes.
  */
 class GgufImportFuzzTest {
-    private static final Path FILE = tempFile();
+    private static final Path FILE = FuzzTempFile.create(".gguf");
 
     @FuzzTest(maxDuration = "60s")
     void importAndPlanQuantization(byte[] data) throws IOException {
@@ -68,15 +67,5 @@ class GgufImportFuzzTest {
 
     private static GgufWriter.Tensor tensor(String name, GgmlType type, long... ne) {
         return new GgufWriter.Tensor(name, type, ne, GgufWriter.TensorSource.of(s -> s.fill((byte) 0x21)));
-    }
-
-    private static Path tempFile() {
-        try {
-            Path f = Files.createTempFile("ckpt-fuzz", ".gguf");
-            f.toFile().deleteOnExit();
-            return f;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -3,7 +3,6 @@ package dev.ckpt.tools.gguf;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.ckpt.formats.FormatException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -13,7 +12,7 @@ import java.nio.file.Path;
  * SentencePieceFuzzTestInputs/} in a normal test run; {@code scripts/fuzz.sh} fuzzes.
  */
 class SentencePieceFuzzTest {
-    private static final Path FILE = tempFile();
+    private static final Path FILE = FuzzTempFile.create(".model");
 
     @FuzzTest(maxDuration = "60s")
     void readTokenizerModel(byte[] data) throws IOException {
@@ -23,16 +22,6 @@ class SentencePieceFuzzTest {
             VocabMetadata.readSentencePiece(FILE, new String[vocab], new float[vocab], new int[vocab]);
         } catch (FormatException expected) {
             // the one acceptable way to refuse a tokenizer.model
-        }
-    }
-
-    private static Path tempFile() {
-        try {
-            Path f = Files.createTempFile("ckpt-fuzz", ".model");
-            f.toFile().deleteOnExit();
-            return f;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }
