@@ -114,6 +114,21 @@ class DeltaLoraCommandsTest {
         assertThat(Fixtures.bytes(tmp.resolve("m"), q + ".weight")).isEqualTo(Fixtures.bytes(base, q + ".weight"));
     }
 
+    /** lora_alpha 1e308 makes PEFT's f32 scaling infinite: refused before writing instead of an all-inf model. */
+    @Test
+    void mergeLoraRefusesAScalingThatOverflowsF32() throws Exception {
+        String q = "model.layers.1.self_attn.q_proj";
+        Path lora = Fixtures.adapter(tmp.resolve("huge"), "{\"r\":2,\"lora_alpha\":1e308,\"target_modules\":[\"q_proj\"]}",
+                List.of(T.of("base_model.model." + q + ".lora_A.weight", DType.F32, Fixtures.shape(2, 64), new float[128]),
+                        T.of("base_model.model." + q + ".lora_B.weight", DType.F32, Fixtures.shape(64, 2), new float[128])),
+                null, null);
+        CliRunner r = CliRunner.run("merge-lora", "--base", base.toString(), "--lora", lora.toString(), "--out",
+                tmp.resolve("inf").toString());
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(3);
+        assertThat(r.err()).contains("(lora_alpha 1.0E308 / rank 2) is Infinity in f32");
+        assertThat(tmp.resolve("inf")).doesNotExist();
+    }
+
     @Test
     void mergeLoraOnAFolderWithoutAdapterConfigExitsThree() throws Exception {
         Path notAdapter = Files.createDirectories(tmp.resolve("checkpoint-100"));

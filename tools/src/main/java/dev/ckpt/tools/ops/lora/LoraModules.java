@@ -104,6 +104,13 @@ final class LoraModules {
                 continue;
             }
             float scale = (float) (cfg.scaleFor(m, r) * a.weight());
+            if (!Float.isFinite(scale)) {
+                // an alpha like 1e308 overflows PyTorch's f32 factor too, and every merged weight would be inf or NaN
+                d.error(a.label() + ": the scaling of " + m + " (lora_alpha " + cfg.alphaFor(m) + " / rank " + r
+                        + (a.weight() == 1 ? "" : ", times weight " + a.weight()) + ") is " + scale + " in f32;"
+                        + " every merged weight would be inf or NaN");
+                continue;
+            }
             LoraTerm.Kind kind = embedding ? LoraTerm.Kind.EMBEDDING : linearKind(a, m, first, second, w, r, d);
             if (kind == null) {
                 continue;
