@@ -21,16 +21,27 @@ public class FormatException extends IOException {
     private final transient Path file;
     private final Kind kind;
 
+    /** Longest message kept: names taken from a hostile file can be long; the message stays one readable line. */
+    private static final int MAX_MESSAGE_CODE_POINTS = 2000;
+
     public FormatException(Path file, Kind kind, String message) {
-        super((file == null ? "" : file.getFileName() + ": ") + message);
+        super(oneLine(file, message));
         this.file = file;
         this.kind = kind;
     }
 
     public FormatException(Path file, Kind kind, String message, Throwable cause) {
-        super((file == null ? "" : file.getFileName() + ": ") + message, cause);
+        super(oneLine(file, message), cause);
         this.file = file;
         this.kind = kind;
+    }
+
+    /**
+     * Messages quote names read from the file (tensor names, keys, pickle globals): control characters in them (a NUL,
+     * a newline, a terminal escape) become '?', so the message is one line that cannot rewrite the user's terminal.
+     */
+    private static String oneLine(Path file, String message) {
+        return UntrustedText.oneLine((file == null ? "" : file.getFileName() + ": ") + message, MAX_MESSAGE_CODE_POINTS);
     }
 
     /** The offending file, or null when the problem is not tied to one file. */

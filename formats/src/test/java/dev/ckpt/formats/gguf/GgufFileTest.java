@@ -198,6 +198,12 @@ class GgufFileTest {
         assertEquals(Kind.TENSOR_INVALID_INFO, kindOf(oneTensor("t", new long[] {1, 1, 1, 1, 1}, 0, 0)));
         assertEquals(Kind.UNKNOWN_DTYPE, kindOf(oneTensor("t", new long[] {4}, 4, 0)));
         assertEquals(Kind.TENSOR_INVALID_INFO, kindOf(oneTensor("t", new long[] {31}, 8, 0)));
+        // names from the file are quoted with their control characters (NUL, newline, terminal escape) as '?'
+        Path named = dir.resolve("named.gguf");
+        Files.write(named, oneTensor("a\u0000b\nc\u001b[31m", new long[] {31}, 8, 0));
+        FormatException named31 = assertThrows(FormatException.class, () -> GgufFile.open(named).close());
+        assertTrue(named31.getMessage().contains("tensor a?b?c?[31m: 31 columns"), named31.getMessage());
+        assertTrue(named31.getMessage().codePoints().noneMatch(Character::isISOControl), named31.getMessage());
         // a 0-dim Q8_0 tensor: accepted before (one 34-byte block), then opening it threw ArithmeticException
         assertEquals(Kind.TENSOR_INVALID_INFO, kindOf(oneTensor("t", new long[] {}, 8, 0)));
         assertEquals(Kind.INVALID_OFFSET, kindOf(oneTensor("t", new long[] {4}, 0, 32)));
