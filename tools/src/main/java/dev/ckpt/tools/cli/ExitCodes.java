@@ -64,7 +64,8 @@ public final class ExitCodes {
     static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
         Throwable c = unwrap(e);
         int code = of(c);
-        String msg = message(c, code);
+        // one line whatever the message quotes (names from files or servers can hold newlines and escapes)
+        String msg = dev.ckpt.formats.UntrustedText.oneLine(message(c, code), 2000);
         cl.getErr().println("ckpt: " + msg);
         if (debug) {
             c.printStackTrace(cl.getErr());

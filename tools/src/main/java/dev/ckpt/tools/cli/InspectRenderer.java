@@ -19,28 +19,36 @@ final class InspectRenderer {
     static void text(Inspect.Report r, PrintWriter out) {
         out.println(r.path());
         out.printf("  kind:                     %s (%s)%n", r.kind().label(), r.kindReason());
-        r.architecture().ifPresent(a -> out.printf("  architecture:             %s%n", a));
-        r.config().forEach((k, v) -> out.printf("  %-25s %s%n", k + ":", v.isTextual() ? v.asText() : v.toString()));
+        r.architecture().ifPresent(a -> out.printf("  architecture:             %s%n", safe(a)));
+        r.config().forEach((k, v) -> out.printf("  %-25s %s%n", safe(k) + ":", safe(v.isTextual() ? v.asText() : v.toString())));
         out.printf(Locale.ROOT, "  parameters:               %,d (%.2f B)%n", r.parameterCount(), r.parameterCount() / 1e9);
         out.printf("  tensor bytes:             %s%n", ByteSize.format(r.tensorBytes()));
-        out.printf("  weight files:             %s%n", r.weightFiles().isEmpty() ? "(none)" : String.join(", ", r.weightFiles()));
-        out.printf("  side files:               %s%n", r.sideFiles().isEmpty() ? "(none)" : String.join(", ", r.sideFiles()));
+        out.printf("  weight files:             %s%n", r.weightFiles().isEmpty() ? "(none)" : safe(String.join(", ", r.weightFiles())));
+        out.printf("  side files:               %s%n", r.sideFiles().isEmpty() ? "(none)" : safe(String.join(", ", r.sideFiles())));
         if (!r.ignoredFiles().isEmpty()) {
-            out.printf("  not read:                 %s%n", String.join(", ", r.ignoredFiles()));
+            out.printf("  not read:                 %s%n", safe(String.join(", ", r.ignoredFiles())));
         }
         out.printf("  tensors (%d):%n", r.tensors().size());
-        int width = r.tensors().stream().mapToInt(t -> t.name().length()).max().orElse(4);
+        int width = r.tensors().stream().mapToInt(t -> safe(t.name()).length()).max().orElse(4);
         for (Inspect.TensorRow t : r.tensors()) {
-            out.printf("    %-" + width + "s  %-5s %-16s %10s  %s%n", t.name(), t.dtype(), t.shape(),
-                    ByteSize.format(t.byteSize()), t.file());
+            out.printf("    %-" + width + "s  %-5s %-16s %10s  %s%n", safe(t.name()), t.dtype(), t.shape(),
+                    ByteSize.format(t.byteSize()), safe(t.file()));
         }
         if (r.problems().isEmpty()) {
             out.println("  problems:                 none");
         } else {
             out.printf("  problems (%d):%n", r.problems().size());
-            r.problems().forEach(p -> out.println("    - " + p));
+            r.problems().forEach(p -> out.println("    - " + safe(p)));
         }
         out.flush();
+    }
+
+    /**
+     * Text from the checkpoint's files as one terminal-safe line: a tensor name can hold a newline or an escape
+     * sequence that would rewrite the user's screen (JSON output escapes them itself).
+     */
+    private static String safe(String fromFile) {
+        return dev.ckpt.formats.UntrustedText.oneLine(fromFile, 300);
     }
 
     static void json(Inspect.Report r, PrintWriter out) throws java.io.IOException {

@@ -3,6 +3,7 @@ package dev.ckpt.tools.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ckpt.formats.UntrustedText;
 import dev.ckpt.formats.WriteReport;
 import dev.ckpt.tools.ops.ByteSize;
 import dev.ckpt.tools.ops.plan.Diagnostic;
@@ -47,7 +48,7 @@ final class PlanRenderer {
                 throw e;
             }
             for (Diagnostic d : errors) {
-                err.println("ckpt: error: " + d.message());
+                err.println("ckpt: error: " + UntrustedText.oneLine(d.message(), 2000));
             }
             err.flush();
             throw new CkptException(ExitCodes.BAD_INPUT, errors.size() + " problems found before writing (listed above); nothing was written");
@@ -78,7 +79,7 @@ final class PlanRenderer {
             return;
         }
         for (Diagnostic d : plan.diagnostics()) {
-            err.println("ckpt: " + d);
+            err.println("ckpt: " + UntrustedText.oneLine(d, 2000));
         }
         err.flush();
         if (written.isEmpty()) {
@@ -86,7 +87,9 @@ final class PlanRenderer {
                     ByteSize.format(plan.tensorBytes()), plan.changes().size());
             int width = plan.changes().stream().mapToInt(c -> c.action().length()).max().orElse(0);
             for (TensorChange c : plan.changes()) {
-                out.printf(Locale.ROOT, "  %-" + width + "s  %s  <- %s%n", c.action(), c.tensor(), c.source());
+                // tensor names and sources come from the input files: one inert line each
+                out.printf(Locale.ROOT, "  %-" + width + "s  %s  <- %s%n", c.action(), UntrustedText.oneLine(c.tensor(), 300),
+                        UntrustedText.oneLine(c.source(), 300));
             }
         } else {
             WriteReport w = written.get();

@@ -81,4 +81,21 @@ class InspectCommandTest {
         assertThat(r.exitCode()).isZero();
         ExitCodes.debug = false;
     }
+
+    /** A tensor name with a newline and terminal escapes is printed as one inert line (JSON escapes it). */
+    @Test
+    void namesFromTheFileCannotRewriteTheTerminal() throws Exception {
+        String name = "evil\u001b[2J\u001b[31mname\nnext";
+        byte[] header = ("{\"" + name.replace("\u001b", "\\u001b").replace("\n", "\\n")
+                + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + header.length + 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(header.length).put(header);
+        Path f = tmp.resolve("esc.safetensors");
+        Files.write(f, b.array());
+        CliRunner r = CliRunner.run("inspect", f.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("evil?[2J?[31mname?next").doesNotContain("\u001b");
+        CliRunner j = CliRunner.run("inspect", f.toString(), "--json");
+        assertThat(new ObjectMapper().readTree(j.out()).get("tensors").get(0).get("name").asText()).isEqualTo(name);
+    }
 }
