@@ -99,16 +99,22 @@ public final class ReportFormats {
     /** A few human-readable lines for the terminal. */
     public static String summary(SmokeReport r) {
         StringBuilder s = new StringBuilder();
-        s.append(r.passed() ? "PASS " : "FAIL ").append(r.model()).append(" (").append(r.architecture()).append(", ")
+        // architecture, decoded text and check details quote the model's files: one inert line each on the terminal
+        s.append(r.passed() ? "PASS " : "FAIL ").append(r.model()).append(" (").append(line(r.architecture())).append(", ")
                 .append(r.tensorCount()).append(" tensors, ").append(r.parameterCount()).append(" parameters) on ")
                 .append(r.device()).append(" in ").append(r.computeType()).append('\n');
         s.append(String.format(Locale.ROOT, "  load %d ms, prefill %d tokens at %.1f tok/s, decode %.1f tok/s, peak RSS %s%n",
                 r.loadMillis(), r.prefillTokens(), r.prefillTokensPerSecond(), r.decodeTokensPerSecond(), mib(r.peakRssBytes())));
-        s.append("  generated ").append(r.generatedIds()).append(r.generatedText().isEmpty() ? "" : " \"" + r.generatedText().replace("\n", "\\n") + "\"").append('\n');
+        s.append("  generated ").append(r.generatedIds()).append(r.generatedText().isEmpty() ? "" : " \""
+                + line(r.generatedText().replace("\n", "\\n")) + "\"").append('\n');
         for (Check c : r.checks()) {
-            s.append("  ").append(c.passed() ? "ok   " : "FAIL ").append(c.name()).append(": ").append(c.detail()).append('\n');
+            s.append("  ").append(c.passed() ? "ok   " : "FAIL ").append(c.name()).append(": ").append(line(c.detail())).append('\n');
         }
         return s.toString();
+    }
+
+    private static String line(String fromModel) {
+        return dev.ckpt.formats.UntrustedText.oneLine(fromModel, 2000);
     }
 
     private static String mib(long bytes) {

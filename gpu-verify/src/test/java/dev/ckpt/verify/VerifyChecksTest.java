@@ -166,6 +166,20 @@ class VerifyChecksTest {
         assertThat(doc.getElementsByTagName("testcase").getLength()).isEqualTo(r.checks().size());
     }
 
+    /** A tensor name with a newline and a terminal escape stays inert in the terminal summary and valid in JUnit XML. */
+    @Test
+    void reportsQuoteHostileTensorNamesSafely() throws Exception {
+        Path dir = model("m", 1);
+        rewrite(dir, "model.extra\u001b[2J\nx.weight", null, null);
+        SmokeReport r = Verify.run(opts(dir));
+        String summary = ReportFormats.summary(r);
+        assertThat(summary).contains("model.extra?[2J?x.weight");
+        assertThat(summary.lines()).allMatch(l -> l.codePoints().noneMatch(Character::isISOControl));
+        String xml = ReportFormats.junitXml(r);
+        javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new java.io.ByteArrayInputStream(xml.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     @Test
     void unreadableInputsAreFormatErrors() throws Exception {
         Path dir = model("m", 1);
