@@ -30,17 +30,16 @@ public final class OutOfSpaceException extends IOException {
     }
 
     /**
-     * The exception to throw for an error raised by a write into a mapped output: {@code e} itself unless it is the
-     * JDK's report of a faulted mapped access.
+     * Throws the OutOfSpaceException for {@code e} when it is the JDK's report of a faulted access to a mapped output
+     * (a full disk, or the file truncated under the mapping); returns otherwise, and the caller rethrows {@code e}.
      */
-    public static Throwable ofMappedWrite(Error e, Path file) {
+    public static void rethrowIfMappedFault(Error e, Path file) throws OutOfSpaceException {
         if (e instanceof InternalError && String.valueOf(e.getMessage()).contains("unsafe memory access")) {
             OutOfSpaceException x = new OutOfSpaceException("a write into " + file.getFileName() + " faulted: the disk"
                     + " is full (or the file was truncated by another process); free space or choose another --out"
                     + " (nothing partial was kept)");
             x.initCause(e);
-            return x;
+            throw x;
         }
-        return e;
     }
 }

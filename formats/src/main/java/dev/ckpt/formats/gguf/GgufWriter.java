@@ -158,9 +158,7 @@ public final class GgufWriter {
                                 listener);
                         file.force();
                     } catch (InternalError e) {
-                        if (dev.ckpt.formats.OutOfSpaceException.ofMappedWrite(e, out) instanceof IOException full) {
-                            throw full;
-                        }
+                        dev.ckpt.formats.OutOfSpaceException.rethrowIfMappedFault(e, out);
                         throw e;
                     }
                 }

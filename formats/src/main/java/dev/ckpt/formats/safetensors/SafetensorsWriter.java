@@ -110,9 +110,7 @@ public final class SafetensorsWriter implements AutoCloseable {
                     layout.prefix().length + tensor.begin(), tensor.byteSize(), arena);
             recipe.fill(target);
         } catch (InternalError e) {
-            if (dev.ckpt.formats.OutOfSpaceException.ofMappedWrite(e, file) instanceof IOException full) {
-                throw full;
-            }
+            dev.ckpt.formats.OutOfSpaceException.rethrowIfMappedFault(e, file);
             throw e;
         }
     }

@@ -89,12 +89,13 @@ public final class GgufImport {
             RopePermutation perm = null;
             if (t.name().matches("blk\\.\\d+\\.attn_[qk]\\.weight")) {
                 int h = t.name().contains("attn_q") ? heads : kvHeads;
-                if (h <= 0 || t.rowCount() % h != 0 || t.rowCount() / h % 2 != 0) {
+                try {
+                    perm = new RopePermutation(t.rowCount(), h);
+                } catch (IllegalArgumentException e) { // the permutation's own rule: rows split into even heads
                     throw new FormatException(f.path(), Kind.MISMATCH, "tensor " + t.name() + " has " + t.rowCount()
                             + " rows, which do not split into " + h + " heads of even size (llama.attention.head_count"
                             + (h == heads ? "" : "_kv") + ")");
                 }
-                perm = new RopePermutation(t.rowCount(), h);
             }
             plan.add(new PlannedTensor(info, decode(f, t, outType, perm)));
         }
